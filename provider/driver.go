@@ -1,0 +1,129 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+)
+
+// Grant names an OAuth grant a driver can run for an interactive login.
+type Grant string
+
+const (
+	// GrantDevice is the device authorization grant (RFC 8628).
+	GrantDevice Grant = "device"
+	// GrantPKCE is the authorization code grant with PKCE S256 and a loopback
+	// redirect (RFC 6749 §4.1, RFC 7636, RFC 8252 §7.3).
+	GrantPKCE Grant = "pkce"
+)
+
+// Grant type identifiers used on the wire (RFC 6749, RFC 8628 §3.4).
+const (
+	GrantTypeAuthorizationCode = "authorization_code"
+	GrantTypeRefreshToken      = "refresh_token"
+	GrantTypeDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// Description says what a driver is and what it can do. It is static: it
+// needs no network and no token.
+type Description struct {
+	Name    string // e.g. "oidc", "github"
+	Version string
+	// Grants lists the interactive grants the driver offers, in the driver's
+	// order of preference. A grant missing here is ruled out (Slack has no
+	// device grant).
+	Grants        []Grant
+	DefaultScopes []string
+	// Quirks lists, for humans, what the driver does differently from the
+	// generic OIDC driver.
+	Quirks []string
+}
+
+// Offers reports whether the description lists g.
+func (d Description) Offers(g Grant) bool {
+	for _, x := range d.Grants {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// A Driver knows one kind of issuer. Everything beyond Describe and Metadata
+// is an optional capability, asserted by type: DeviceAuthorizer,
+// CodeExchanger, Refresher, Challenger, Identifier.
+//
+// Implementations must be safe for concurrent use.
+type Driver interface {
+	Describe() Description
+	// Metadata returns the authorization-server metadata the driver works
+	// against, discovered or static.
+	Metadata(ctx context.Context) (*AuthServerMetadata, error)
+}
+
+// DeviceAuthorizer runs the device authorization grant (RFC 8628). The host
+// owns the polling loop (see DevicePoller): each method makes exactly one
+// HTTP request.
+type DeviceAuthorizer interface {
+	StartDevice(ctx context.Context, scopes []string) (*DeviceAuthorization, error)
+	// PollDevice makes one token request. While the user has not approved it
+	// returns an error matching ErrAuthorizationPending or ErrSlowDown.
+	PollDevice(ctx context.Context, da *DeviceAuthorization) (*Token, error)
+}
+
+// AuthCodeRequest is what goes into an authorization request URL.
+type AuthCodeRequest struct {
+	State         string
+	CodeChallenge string // S256 challenge (RFC 7636 §4.2)
+	RedirectURI   string
+	Scopes        []string
+}
+
+// CodeExchanger runs the authorization code grant with PKCE.
+type CodeExchanger interface {
+	AuthCodeURL(ctx context.Context, req AuthCodeRequest) (string, error)
+	Exchange(ctx context.Context, code, verifier, redirectURI string) (*Token, error)
+}
+
+// Refresher renews a token with its refresh token (RFC 6749 §6). The returned
+// token carries the new refresh token if the server rotated it.
+type Refresher interface {
+	Refresh(ctx context.Context, t *Token) (*Token, error)
+}
+
+// Challenger reads an API response that refused a token and says which
+// scopes or permissions it asks for. ok is false when the response is not a
+// scope challenge (an expired or revoked token, say).
+type Challenger interface {
+	Challenge(resp APIResponse) (c *ScopeChallenge, ok bool)
+}
+
+// Identifier says who a token belongs to.
+type Identifier interface {
+	Identity(ctx context.Context, t *Token) (*Identity, error)
+}
+
+// APIResponse summarises a resource server's reply for Challenge: status,
+// headers and the head of the body (at most a few KiB).
+type APIResponse struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// ScopeChallenge is what an API asked for when it refused a token.
+type ScopeChallenge struct {
+	// Scopes are the OAuth scopes to add to the next authorization.
+	Scopes []string
+	// Permissions are issuer permissions that cannot be requested as scopes
+	// (GitHub App permissions such as "contents=read"); the user must change
+	// the app's settings. Alternatives, if any, are listed one per entry.
+	Permissions []string
+	// Description is a human-readable reason from the server, if any.
+	Description string
+}
+
+// Identity is who logged in. It is shown to the user; it holds no secret.
+type Identity struct {
+	Subject     string
+	DisplayName string
+}

@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestSelectGrant(t *testing.T) {
+	both := Description{Name: "oidc", Grants: []Grant{GrantPKCE, GrantDevice}}
+	pkceOnly := Description{Name: "slack", Grants: []Grant{GrantPKCE}}
+	full := &AuthServerMetadata{Issuer: "https://as", AuthorizationEndpoint: "https://as/a", TokenEndpoint: "https://as/t", DeviceAuthorizationEndpoint: "https://as/d"}
+	noDevice := &AuthServerMetadata{Issuer: "https://as", AuthorizationEndpoint: "https://as/a", TokenEndpoint: "https://as/t"}
+	env := func(goos string, vars map[string]string, files ...string) Environment {
+		return Environment{GOOS: goos, Getenv: func(k string) string { return vars[k] },
+			Exists: func(p string) bool {
+				for _, f := range files {
+					if f == p {
+						return true
+					}
+				}
+				return false
+			}}
+	}
+	desktop := env("linux", map[string]string{"DISPLAY": ":0"})
+	tests := []struct {
+		name    string
+		pref    GrantPreference
+		desc    Description
+		meta    *AuthServerMetadata
+		env     Environment
+		want    Grant
+		wantErr error
+	}{
+		{"desktop linux picks pkce", PreferAuto, both, full, desktop, GrantPKCE, nil},
+		{"wayland picks pkce", PreferAuto, both, full, env("linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}), GrantPKCE, nil},
+		{"macOS picks pkce", PreferAuto, both, full, env("darwin", nil), GrantPKCE, nil},
+		{"headless linux picks device", PreferAuto, both, full, env("linux", nil), GrantDevice, nil},
+		{"ssh picks device even with DISPLAY", PreferAuto, both, full, env("linux", map[string]string{"DISPLAY": "localhost:10", "SSH_CONNECTION": "1 2 3 4"}), GrantDevice, nil},
+		{"docker picks device", PreferAuto, both, full, env("linux", map[string]string{"DISPLAY": ":0"}, "/.dockerenv"), GrantDevice, nil},
+		{"podman picks device", PreferAuto, both, full, env("darwin", nil, "/run/.containerenv"), GrantDevice, nil},
+		{"kubernetes picks device", PreferAuto, both, full, env("linux", map[string]string{"KUBERNETES_SERVICE_HOST": "10.0.0.1"}), GrantDevice, nil},
+		{"driver without device: pkce even headless", PreferAuto, pkceOnly, full, env("linux", nil), GrantPKCE, nil},
+		{"server without device: pkce even headless", PreferAuto, both, noDevice, env("linux", nil), GrantPKCE, nil},
+		{"configured device", PreferDevice, both, full, desktop, GrantDevice, nil},
+		{"configured pkce over ssh", PreferPKCE, both, full, env("linux", map[string]string{"SSH_TTY": "/dev/pts/1"}), GrantPKCE, nil},
+		{"configured device, driver has none", PreferDevice, pkceOnly, full, desktop, "", ErrGrantUnsupported},
+		{"configured device, server has none", PreferDevice, both, noDevice, desktop, "", ErrGrantUnsupported},
+		{"nothing offered", PreferAuto, Description{Name: "x"}, full, desktop, "", ErrGrantUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SelectGrant(tt.pref, tt.desc, tt.meta, tt.env)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.Grant != tt.want {
+				t.Fatalf("SelectGrant = %+v, %v; want %s", got, err, tt.want)
+			}
+			if got.Reason == "" {
+				t.Error("no reason given")
+			}
+		})
+	}
+}
+
+func TestParseGrantPreference(t *testing.T) {
+	for in, want := range map[string]GrantPreference{"": PreferAuto, "auto": PreferAuto, "device": PreferDevice, "pkce": PreferPKCE} {
+		if got, err := ParseGrantPreference(in); err != nil || got != want {
+			t.Errorf("ParseGrantPreference(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseGrantPreference("browser"); err == nil {
+		t.Error("ParseGrantPreference(browser) accepted")
+	}
+}

@@ -1,0 +1,215 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Loopback defaults.
+const (
+	// DefaultLoopbackHost is the IPv4 loopback literal: RFC 8252 §7.3 and
+	// §8.3 prefer it to "localhost", which can resolve elsewhere.
+	DefaultLoopbackHost = "127.0.0.1"
+	// DefaultCallbackPath is where the redirect lands on the listener.
+	DefaultCallbackPath = "/callback"
+	// DefaultLoginTimeout bounds how long the listener waits for the browser.
+	DefaultLoginTimeout = 5 * time.Minute
+	// shutdownGrace lets the result page reach the browser before the
+	// listener closes.
+	shutdownGrace = 2 * time.Second
+)
+
+// Loopback runs the authorization code grant with PKCE S256 and a loopback
+// redirect (RFC 7636, RFC 8252 §7.3). It listens on 127.0.0.1, checks the
+// state and, when present or advertised, the RFC 9207 iss parameter, exchanges
+// the code, shows a result page, and closes the listener on every path.
+type Loopback struct {
+	// Host to listen on; default 127.0.0.1. Listening on all interfaces is
+	// never the default: set it explicitly (e.g. for a published container port).
+	Host string
+	// Port to listen on; 0 picks a free one. A configured port that is busy is
+	// an error, never a silent switch (the redirect URI registered with the
+	// server would not match).
+	Port int
+	// Timeout bounds the whole login; default DefaultLoginTimeout.
+	Timeout time.Duration
+	// Open shows the authorization URL to the user: open a browser, print it,
+	// or send it as an elicitation. Required.
+	Open func(ctx context.Context, authURL string) error
+}
+
+// Authorize runs one browser login against the driver and returns the token.
+func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthServerMetadata, scopes []string) (*Token, error) {
+	if l.Open == nil {
+		return nil, errors.New("provider: Loopback.Open is not set")
+	}
+	if len(meta.CodeChallengeMethodsSupported) > 0 && !slices.Contains(meta.CodeChallengeMethodsSupported, "S256") {
+		return nil, fmt.Errorf("provider: %s lists code challenge methods %v: %w: %w",
+			meta.Issuer, meta.CodeChallengeMethodsSupported, ErrPKCEUnsupported, ErrLoopbackUnavailable)
+	}
+	ln, err := l.listen()
+	if err != nil {
+		return nil, err
+	}
+	timeout := l.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	state, err := randomString()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	verifier := oauth2.GenerateVerifier()
+	redirect := "http://" + ln.Addr().String() + DefaultCallbackPath
+	authURL, err := d.AuthCodeURL(ctx, AuthCodeRequest{
+		State:         state,
+		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
+		RedirectURI:   redirect,
+		Scopes:        scopes,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+
+	type result struct {
+		tok *Token
+		err error
+	}
+	done := make(chan result, 1)
+	cb := &callback{state: state, issuer: meta.Issuer, issRequired: meta.AuthorizationResponseIssParameterSupported}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+DefaultCallbackPath, func(w http.ResponseWriter, r *http.Request) {
+		code, err := cb.check(r)
+		var tok *Token
+		if err == nil {
+			tok, err = d.Exchange(ctx, code, verifier, redirect)
+		}
+		renderResult(w, err)
+		select {
+		case done <- result{tok.withRequestedScopes(scopes), err}:
+		default: // a second request after the result: ignored
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer scancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
+
+	if err := l.Open(ctx, authURL); err != nil {
+		return nil, fmt.Errorf("provider: showing the authorization URL: %w", err)
+	}
+	select {
+	case res := <-done:
+		return res.tok, res.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("provider: no browser redirect within %s: %w", timeout, ErrLoginTimeout)
+		}
+		return nil, fmt.Errorf("provider: browser login stopped: %w", ctx.Err())
+	}
+}
+
+func (l *Loopback) listen() (net.Listener, error) {
+	host := l.Host
+	if host == "" {
+		host = DefaultLoopbackHost
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(l.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if l.Port != 0 {
+			return nil, fmt.Errorf("provider: loopback port %d is not available (configured port; free it or choose another, and register the redirect URI for it): %w: %w", l.Port, ErrLoopbackUnavailable, err)
+		}
+		return nil, fmt.Errorf("provider: loopback listener on %s: %w: %w", addr, ErrLoopbackUnavailable, err)
+	}
+	return ln, nil
+}
+
+// callback validates an authorization response (RFC 6749 §4.1.2).
+type callback struct {
+	state       string
+	issuer      string
+	issRequired bool
+}
+
+func (c *callback) check(r *http.Request) (code string, err error) {
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1 {
+		return "", ErrStateMismatch
+	}
+	// RFC 9207 §2.4: compare iss when the server advertises it, and whenever
+	// it is present.
+	if iss, ok := q["iss"]; ok || c.issRequired {
+		got := ""
+		if ok {
+			got = iss[0]
+		}
+		if got != c.issuer {
+			return "", fmt.Errorf("provider: authorization response from issuer %q, expected %q: %w", got, c.issuer, ErrIssuerMismatch)
+		}
+	}
+	if e := q.Get("error"); e != "" {
+		return "", &OAuthError{Endpoint: "authorization", Code: e, Description: q.Get("error_description"), URI: q.Get("error_uri")}
+	}
+	code = q.Get("code")
+	if code == "" {
+		return "", errors.New("provider: authorization response has neither code nor error")
+	}
+	return code, nil
+}
+
+// resultPage is rendered with html/template: everything the server sent back
+// (error codes, descriptions) is escaped.
+var resultPage = template.Must(template.New("result").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>mcpauth</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:4em auto">
+{{if .OK}}<h1>Login complete</h1><p>You can close this window and return to your application.</p>
+{{else}}<h1>Login failed</h1><p>{{.Message}}</p><p>You can close this window.</p>{{end}}
+</body></html>
+`))
+
+func renderResult(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	data := struct {
+		OK      bool
+		Message string
+	}{OK: err == nil}
+	if err != nil {
+		data.Message = err.Error()
+		w.WriteHeader(http.StatusBadRequest)
+	}
+	resultPage.Execute(w, data)
+}
+
+// randomString returns 32 random bytes, base64url without padding.
+func randomString() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("provider: random state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
