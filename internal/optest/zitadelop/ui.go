@@ -1,7 +1,6 @@
 package zitadelop
 
 import (
-	"context"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -188,7 +187,7 @@ func (o *OP) countAndLog(next http.Handler) http.Handler {
 
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		o.logger.LogAttrs(context.Background(), slog.LevelDebug, "zitadelop: request",
+		o.logger.LogAttrs(r.Context(), slog.LevelDebug, "zitadelop: request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status))
