@@ -28,6 +28,8 @@ const (
 type Description struct {
 	Name    string // e.g. "oidc", "github"
 	Version string
+	// ClientID is the OAuth client this driver instance acts for.
+	ClientID string
 	// Grants lists the interactive grants the driver offers, in the driver's
 	// order of preference. A grant missing here is ruled out (Slack has no
 	// device grant).
@@ -95,6 +97,14 @@ type Refresher interface {
 // scope challenge (an expired or revoked token, say).
 type Challenger interface {
 	Challenge(resp APIResponse) (c *ScopeChallenge, ok bool)
+}
+
+// ClientRebinder is implemented by drivers that can act for another client
+// ID, for Client ID Metadata Document passthrough: a host hands mcpauth its
+// CIMD URL, which is used as client_id where the authorization server
+// advertises client_id_metadata_document_supported.
+type ClientRebinder interface {
+	WithClientID(clientID string) (Driver, error)
 }
 
 // Identifier says who a token belongs to.

@@ -99,12 +99,28 @@ var (
 	_ provider.Refresher        = (*driver)(nil)
 	_ provider.Challenger       = (*driver)(nil)
 	_ provider.Identifier       = (*driver)(nil)
+	_ provider.ClientRebinder   = (*driver)(nil)
 )
+
+// WithClientID returns a driver for the same issuer acting for another
+// client (a CIMD URL). It shares the metadata already discovered.
+func (d *driver) WithClientID(clientID string) (provider.Driver, error) {
+	cfg := d.cfg
+	cfg.ClientID = clientID
+	cfg.ClientSecret = ""
+	d.mu.Lock()
+	if d.meta != nil {
+		cfg.Metadata = d.meta
+	}
+	d.mu.Unlock()
+	return New(cfg)
+}
 
 func (d *driver) Describe() provider.Description {
 	return provider.Description{
 		Name:          Name,
 		Version:       Version,
+		ClientID:      d.cfg.ClientID,
 		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
 		DefaultScopes: slices.Clone(d.cfg.Scopes),
 	}

@@ -79,7 +79,9 @@ func newDriver(t *testing.T, op *realOP) provider.Driver {
 		Issuer:   op.issuer,
 		ClientID: op.clientID,
 		Scopes:   op.scopes,
-		Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) { return disc.AuthServer(ctx, iss) },
+		Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+			return disc.AuthServer(ctx, iss)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
