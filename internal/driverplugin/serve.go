@@ -1,0 +1,64 @@
+package driverplugin
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// parentPoll is how often a plugin checks that its host is still alive.
+const parentPoll = 500 * time.Millisecond
+
+// Serve runs a driver plugin process: it detaches stdin (go-plugin hands a
+// plugin the host's stdin, which may carry JSON-RPC), starts the parent
+// watchdog, sends logs to stderr as JSON the host re-emits at their level,
+// and serves the driver protocol until the host kills it. It never returns.
+func Serve(factory provider.DriverFactory, discover Discover) {
+	detachStdin()
+	go watchParent(os.Getppid(), parentPoll)
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: hclogKeys})))
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: Plugins(NewServer(factory, discover)),
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name: "driver", Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
+		}),
+	})
+	os.Exit(0)
+}
+
+// watchParent exits when the host is gone: go-plugin leaves orphans when a
+// host is SIGKILLed (they are reparented), so the plugin checks itself.
+func watchParent(ppid int, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for range t.C {
+		if os.Getppid() != ppid {
+			os.Exit(3)
+		}
+	}
+}
+
+// hclogKeys renames slog's JSON keys to hclog's, so the host's go-plugin
+// client parses plugin log lines and re-emits them at their level.
+func hclogKeys(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.TimeKey:
+		a.Key = "@timestamp"
+	case slog.LevelKey:
+		a.Key = "@level"
+		a.Value = slog.StringValue(map[string]string{"DEBUG": "debug", "INFO": "info", "WARN": "warn", "ERROR": "error"}[a.Value.String()])
+	case slog.MessageKey:
+		a.Key = "@message"
+	}
+	return a
+}
