@@ -1,0 +1,166 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+const envBase = `plugin_dir: /opt/mcpauth/plugins
+providers:
+  - name: github
+    issuer: https://github.com
+    client_id: from-file
+    scopes: [repo]
+    options:
+      enterprise_host: github.example.com
+  - name: my-okta
+    issuer: https://example.okta.com
+    client_id: okta-client
+`
+
+func TestEnvOverrides(t *testing.T) {
+	f, err := ParseEnv("config.yaml", []byte(envBase), []string{
+		"PATH=/usr/bin",
+		"MCPAUTH_CONFIG=/ignored/here.yaml",
+		"MCPAUTH_MODE=explicit",
+		"MCPAUTH_LOGIN_TIMEOUT=90s",
+		"MCPAUTH_PLUGIN_DIR=/srv/plugins",
+		"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID=from-env",
+		"MCPAUTH_PROVIDERS_GITHUB_SCOPES=repo, read:org  gist",
+		"MCPAUTH_PROVIDERS_GITHUB_GRANT=device",
+		"MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_PORT=8765",
+		"MCPAUTH_PROVIDERS_GITHUB_OPTIONS_ENTERPRISE_HOST=",
+		"MCPAUTH_PROVIDERS_MY_OKTA_OPTIONS_AUTHORIZATION_SERVER_ID=default",
+		"MCPAUTH_PROVIDERS_MY_OKTA_ISSUER=",
+		"MCPAUTH_PROVIDERS_MY_OKTA_RESOURCE=https://api.example.com/v1",
+		"MCPAUTH_PROVIDERS=github,corp",
+		"MCPAUTH_PROVIDERS_CORP_DRIVER=external",
+		"MCPAUTH_PROVIDERS_CORP_ISSUER=https://login.corp.example",
+		"MCPAUTH_PROVIDERS_CORP_CLIENT_ID=mcp",
+		"MCPAUTH_PROVIDERS_CORP_PLUGIN_PATH=corp-idp-driver",
+		"MCPAUTH_PROVIDERS_CORP_PLUGIN_SHA256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"MCPAUTH_PROVIDERS_CORP_PLUGIN_ENV=CORP_IDP_REGION,HTTPS_PROXY",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &File{
+		Mode:         ModeExplicit,
+		LoginTimeout: 90 * time.Second,
+		PluginDir:    "/srv/plugins",
+		Providers: []Provider{{
+			Name:         "github",
+			Issuer:       "https://github.com",
+			ClientID:     "from-env",
+			Scopes:       []string{"repo", "read:org", "gist"},
+			Grant:        GrantDevice,
+			LoopbackPort: 8765,
+			Isolation:    IsolationSubprocess,
+			Options:      map[string]string{},
+		}, {
+			Name:      "my-okta",
+			Resource:  "https://api.example.com/v1",
+			ClientID:  "okta-client",
+			Grant:     GrantAuto,
+			Isolation: IsolationSubprocess,
+			Options:   map[string]string{"authorization_server_id": "default"},
+		}, {
+			Name:      "corp",
+			Driver:    DriverExternal,
+			Issuer:    "https://login.corp.example",
+			ClientID:  "mcp",
+			Grant:     GrantAuto,
+			Isolation: IsolationSubprocess,
+			Plugin: &Plugin{
+				Path:   "corp-idp-driver",
+				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+				Env:    []string{"CORP_IDP_REGION", "HTTPS_PROXY"},
+			},
+		}},
+	}
+	if !reflect.DeepEqual(f, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", f, want)
+	}
+}
+
+// A container with no config file at all.
+func TestEnvOnly(t *testing.T) {
+	f, err := LoadEnv("", []string{
+		"MCPAUTH_PROVIDERS=github",
+		"MCPAUTH_PROVIDERS_GITHUB_ISSUER=https://github.com",
+		"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID=Iv1.x",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Providers) != 1 || f.Providers[0].Name != "github" || f.Providers[0].ClientID != "Iv1.x" || f.Mode != ModeLazy {
+		t.Errorf("got %+v", f)
+	}
+}
+
+func TestEnvEmptyValueRestoresDefault(t *testing.T) {
+	f, err := ParseEnv("config.yaml", []byte("mode: explicit\nlogin_timeout: 1m\n"), []string{"MCPAUTH_MODE=", "MCPAUTH_LOGIN_TIMEOUT="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Mode != DefaultMode || f.LoginTimeout != DefaultLoginTimeout {
+		t.Errorf("mode %q, login_timeout %v; want the defaults", f.Mode, f.LoginTimeout)
+	}
+}
+
+func TestEnvProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		env        []string
+		want       string
+	}{
+		{"bad value names the variable", envBase, []string{"MCPAUTH_PROVIDERS_GITHUB_GRANT=devise"},
+			`MCPAUTH_PROVIDERS_GITHUB_GRANT: providers[0].grant: "devise" is not valid; did you mean "device"?`},
+		{"bad duration", "", []string{"MCPAUTH_LOGIN_TIMEOUT=5"},
+			`MCPAUTH_LOGIN_TIMEOUT: login_timeout: "5" is not a duration; write it like "5m", "90s" or "1h30m"`},
+		{"bad port", envBase, []string{"MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_PORT=http"},
+			`MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_PORT: providers[0].loopback_port: "http" is not a port number (0 to 65535; 0 picks a free port)`},
+		{"http issuer", envBase, []string{"MCPAUTH_PROVIDERS_GITHUB_ISSUER=http://github.com"},
+			`MCPAUTH_PROVIDERS_GITHUB_ISSUER: providers[0].issuer: "http://github.com" must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)`},
+		{"typo in the key", envBase, []string{"MCPAUTH_PROVIDERS_GITHUB_CLIENTID=x"},
+			`MCPAUTH_PROVIDERS_GITHUB_CLIENTID: unknown setting CLIENTID for provider "github"; did you mean MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID?`},
+		{"unknown provider", envBase, []string{"MCPAUTH_PROVIDERS_GITHUBB_CLIENT_ID=x"},
+			`MCPAUTH_PROVIDERS_GITHUBB_CLIENT_ID: names no provider (the providers are "github", "my-okta"); add new ones to MCPAUTH_PROVIDERS`},
+		{"no providers at all", "", []string{"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID=x"},
+			`MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID: names no provider; add it to MCPAUTH_PROVIDERS (a comma-separated list of names)`},
+		{"provider added without fields", "", []string{"MCPAUTH_PROVIDERS=slack", "MCPAUTH_PROVIDERS_SLACK_ISSUER=https://slack.com"},
+			`MCPAUTH_PROVIDERS: providers[0].client_id: required (or client_id_metadata_document); set MCPAUTH_PROVIDERS_SLACK_CLIENT_ID`},
+		{"bad name added", "", []string{"MCPAUTH_PROVIDERS=Slack"},
+			`MCPAUTH_PROVIDERS: providers[0].name: "Slack" is not valid; use lower-case letters, digits, "-" and "_"
+MCPAUTH_PROVIDERS: providers[0].issuer: required: the authorization server's issuer URL (or resource: an API URL)
+MCPAUTH_PROVIDERS: providers[0].client_id: required (or client_id_metadata_document)`},
+		{"ambiguous", `providers:
+  - name: gh
+    issuer: https://github.com
+    client_id: x
+  - name: gh_plugin
+    issuer: https://github.com
+    client_id: x
+`, []string{"MCPAUTH_PROVIDERS_GH_PLUGIN_PLUGIN_PATH=x"},
+			// GH + PLUGIN_PLUGIN_PATH is no key, GH_PLUGIN + PLUGIN_PATH is:
+			// not ambiguous, but the plugin is then refused.
+			`MCPAUTH_PROVIDERS_GH_PLUGIN_PLUGIN_PATH: providers[1].plugin: only allowed with driver "external"`},
+		{"truly ambiguous", `providers:
+  - name: a
+    issuer: https://github.com
+    client_id: x
+  - name: a_options
+    issuer: https://github.com
+    client_id: x
+`, []string{"MCPAUTH_PROVIDERS_A_OPTIONS_OPTIONS_X=1"},
+			`MCPAUTH_PROVIDERS_A_OPTIONS_OPTIONS_X: ambiguous: it can address providers "a" and "a_options"; rename one`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseEnv("config.yaml", []byte(tt.yaml), tt.env)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Problem is one thing wrong with a configuration, located in the file or
+// the environment.
+type Problem struct {
+	// File is the config file's name as given to Load or Parse; empty for
+	// a configuration from the environment alone.
+	File string
+	// Line is the 1-based line in File; 0 when the value came from the
+	// environment or has no place in the file (a default, say).
+	Line int
+	// Env is the environment variable the value came from, if any.
+	Env string
+	// Field is the path of the offending key, as in "providers[0].grant".
+	Field string
+	// Message says what is wrong and, where it can, what to write instead.
+	Message string
+}
+
+// String formats p as "config.yaml:7: providers[0].grant: message", or
+// "MCPAUTH_PROVIDERS_GITHUB_GRANT: providers[0].grant: message" for a value
+// from the environment.
+func (p Problem) String() string {
+	var b strings.Builder
+	switch {
+	case p.Env != "":
+		b.WriteString(p.Env)
+		b.WriteString(": ")
+	case p.File != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	case p.File != "":
+		b.WriteString(p.File)
+		b.WriteString(": ")
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// ValidationError lists every problem found in a configuration, in file
+// order, then those from the environment.
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error is one problem per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		// File lines first (in order), then the environment.
+		ae, be := a.Env != "", b.Env != ""
+		if ae != be {
+			if ae {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+}
+
+// notValid says that value is not one of valid, suggesting the closest
+// valid value when there is one.
+func notValid(value string, valid []string) string {
+	if s := closest(value, valid); s != "" {
+		return fmt.Sprintf("%q is not valid; did you mean %q?", value, s)
+	}
+	return fmt.Sprintf("%q is not valid; want %s", value, oneOf(valid))
+}
+
+// oneOf renders valid as `one of "a", "b" or "c"`.
+func oneOf(valid []string) string {
+	q := make([]string, len(valid))
+	for i, v := range valid {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return "one of " + strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// closest returns the candidate nearest to s by edit distance (ignoring
+// case, "-" and "_", so clientId finds client_id), or "" when none is close
+// enough to be a plausible typo: one edit per four characters of the
+// candidate, at most two ("gitlab" is a product, not a typo of "github").
+// A prefix of at least three characters counts as close ("sha" for "sha256").
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		ns, nc := normalize(s), normalize(c)
+		d := min(editDistance(s, c), editDistance(ns, nc))
+		switch {
+		case d <= min(2, len(c)/4):
+		case len(ns) >= 3 && strings.HasPrefix(nc, ns):
+			d = 2
+		default:
+			continue
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func normalize(s string) string {
+	return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s))
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and transpositions of adjacent characters (so
+// "pcke" is one edit from "pkce").
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
