@@ -41,6 +41,13 @@ func OpenPlugin(spec PluginSpec) *PluginDriver {
 // Close kills the plugin process; later calls fail.
 func (p *PluginDriver) Close() { p.sup.kill() }
 
+// Start starts and configures the plugin now, without a call to the
+// driver (for `mcpauth drivers`, which shows what a plugin offers).
+func (p *PluginDriver) Start(ctx context.Context) error {
+	_, err := p.sup.client(ctx)
+	return err
+}
+
 // PID is the plugin's process ID, or 0 when none runs.
 func (p *PluginDriver) PID() int { return p.sup.pid() }
 

@@ -28,6 +28,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"login", "log in to an issuer and show who logged in (never the token)", runLogin},
+		{"drivers", "list built-in and configured drivers, their grants, and whether each plugin verifies", runDrivers},
+		{"plugin", "plugin hash PATH: print the sha256 to put in a config file", runPlugin},
 		{"version", "print the mcpauth version", runVersion},
 	}
 }
