@@ -291,6 +291,16 @@ providers:
       sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 `, `config.yaml:8: providers[0].plugin.path: "/opt/mcpauth/plugins-evil/corp" is outside plugin_dir /opt/mcpauth/plugins`, schemaAccepts},
 
+	{"plugin without sha256", `plugin_dir: /opt/mcpauth/plugins
+providers:
+  - name: corp
+    driver: external
+    issuer: https://login.corp.example
+    client_id: x
+    plugin:
+      path: corp-idp-driver
+`, `config.yaml:7: providers[0].plugin.sha256: required: the binary's SHA-256 (sha256sum output)`, schemaRefuses},
+
 	{"plugin without driver external", `plugin_dir: /opt/mcpauth/plugins
 providers:
   - name: corp

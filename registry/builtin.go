@@ -10,7 +10,10 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
+	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/drivers/slack"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -28,6 +31,9 @@ var builtins = map[string]provider.DriverFactory{
 			Discover: discoverFunc(cfg),
 		})
 	},
+	github.Name: github.Factory,
+	slack.Name:  slack.Factory,
+	okta.Name:   okta.Factory,
 }
 
 // discoverFunc adapts DriverConfig.Discover to the drivers' one-issuer form.

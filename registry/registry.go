@@ -11,6 +11,9 @@ import (
 	"sync"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/drivers/slack"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -175,7 +178,11 @@ type issuerClaim struct {
 }
 
 // claims are consulted in order; the generic oidc driver takes the rest.
-var claims []issuerClaim
+var claims = []issuerClaim{
+	{github.Name, github.Claims, "github claims https://github.com (static endpoints, no discovery)"},
+	{slack.Name, slack.Claims, "slack claims https://slack.com (OAuth v2 user tokens, PKCE only)"},
+	{okta.Name, okta.Claims, "okta claims *.okta.com, *.oktapreview.com and *.okta-emea.com"},
+}
 
 // ResolveDriver picks the driver for an issuer: an explicit driver in the
 // config wins; then a built-in driver that claims the issuer (github.com,

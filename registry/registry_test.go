@@ -28,6 +28,14 @@ func TestResolveDriver(t *testing.T) {
 		explicit, issuer, want string
 	}{
 		{"", "https://login.example.com", "oidc"},
+		{"", "https://github.com", "github"},
+		{"", "https://slack.com", "slack"},
+		{"", "https://acme.okta.com", "okta"},
+		{"", "https://acme.okta.com/oauth2/default", "okta"},
+		{"", "https://acme.oktapreview.com", "okta"},
+		{"", "https://acme.okta-emea.com", "okta"},
+		{"", "https://okta.com.evil.example", "oidc"},
+		{"", "https://github.example.com", "oidc"},
 		{"oidc", "https://github.com", "oidc"},
 		{"okta", "https://login.example.com", "okta"},
 	}

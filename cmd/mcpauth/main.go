@@ -30,6 +30,9 @@ func commands() []command {
 		{"login", "log in to an issuer and show who logged in (never the token)", runLogin},
 		{"drivers", "list built-in and configured drivers, their grants, and whether each plugin verifies", runDrivers},
 		{"plugin", "plugin hash PATH: print the sha256 to put in a config file", runPlugin},
+		{"devserver", "run a development identity provider on loopback (device, PKCE, refresh)", runDevserver},
+		{"discover", "show an issuer's or API's metadata, where it came from, the driver and the grants", runDiscover},
+		{"config", "config validate | init: check the config file, or write an example", runConfig},
 		{"version", "print the mcpauth version", runVersion},
 	}
 }

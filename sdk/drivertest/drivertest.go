@@ -336,9 +336,6 @@ func checkToken(t *testing.T, tok *provider.Token) {
 	if tok == nil || tok.AccessToken == "" {
 		t.Fatalf("no access token: %v", tok)
 	}
-	if len(tok.Scopes) == 0 {
-		t.Errorf("token has no scopes: %v", tok)
-	}
 	if !tok.Expiry.IsZero() && !tok.Expiry.After(time.Now()) {
 		t.Errorf("token already expired: %v", tok.Expiry)
 	}

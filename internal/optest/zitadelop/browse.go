@@ -19,7 +19,7 @@ const maxHops = 10
 // at authURL (the OP's authorization endpoint with the client's query):
 //
 //  1. GET authURL, following the OP's redirects to its login page;
-//  2. submit the login form with Username and Password;
+//  2. submit the login form with Username and Password, and Approve;
 //  3. follow the OP's redirects until it redirects to a URL outside the OP
 //     (the client's loopback redirect_uri), request that URL once, read the
 //     response, and stop.
@@ -73,6 +73,7 @@ func (o *OP) browse(ctx context.Context, authURL, username, password string) err
 	}
 	fields.Set("username", username)
 	fields.Set("password", password)
+	fields.Set("action", "approve")
 	page, err = b.visit(step2, http.MethodPost, action, fields)
 	if err != nil {
 		return err
@@ -201,8 +202,8 @@ var (
 	tags        = regexp.MustCompile(`<[^>]*>`)
 )
 
-// parseLoginForm extracts the action URL and hidden fields of the login form
-// (see the "login" template).
+// parseLoginForm extracts the action URL and hidden fields of devidp's
+// login page.
 func parseLoginForm(p *page) (string, url.Values, error) {
 	m := formAction.FindStringSubmatch(p.body)
 	if m == nil {

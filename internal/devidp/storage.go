@@ -1,9 +1,11 @@
-package zitadelop
+package devidp
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +17,9 @@ import (
 )
 
 const (
-	// clientID is the client_id of the public native client every OP registers.
-	clientID = "mcpauth-test-client"
+	// DefaultClientID is the client_id of the public native client when
+	// Options.ClientID is empty.
+	DefaultClientID = "mcpauth-dev"
 
 	// registeredRedirectURI is the one redirect URI registered for the
 	// client. zitadel matches a loopback redirect_uri of a native client on
@@ -25,8 +28,9 @@ const (
 	// [::1] or localhost).
 	registeredRedirectURI = "http://127.0.0.1/callback"
 
-	testUsername = "test-user"
-	testPassword = "test-password"
+	// TestUsername and TestPassword are the one user's credentials.
+	TestUsername = "test-user"
+	TestPassword = "test-password"
 
 	// storageAccessTokenLifetime is hard-coded in the example storage
 	// (Storage.accessToken); it cannot be lengthened from outside.
@@ -37,7 +41,7 @@ const (
 // Options.SlowDown polls remain. op.CheckDeviceAuthorizationState maps an
 // error wrapping context.DeadlineExceeded to "slow_down"; every other storage
 // error (including oidc.ErrSlowDown() itself) becomes "access_denied".
-var errInjectedSlowDown = fmt.Errorf("zitadelop: slow_down injected by Options.SlowDown: %w", context.DeadlineExceeded)
+var errInjectedSlowDown = fmt.Errorf("devidp: slow_down injected by Options.SlowDown: %w", context.DeadlineExceeded)
 
 // nativeClient is the public native client. It reuses the example storage's
 // NativeClient (application type native, token_endpoint_auth_method none,
@@ -71,12 +75,12 @@ type userStore struct {
 
 func newUserStore() userStore {
 	return userStore{user: &storage.User{
-		ID:                testUsername,
-		Username:          testUsername,
-		Password:          testPassword,
+		ID:                TestUsername,
+		Username:          TestUsername,
+		Password:          TestPassword,
 		FirstName:         "Test",
 		LastName:          "User",
-		Email:             testUsername + "@example.com",
+		Email:             TestUsername + "@example.com",
 		EmailVerified:     true,
 		PreferredLanguage: language.English,
 	}}
@@ -109,8 +113,10 @@ type opStorage struct {
 	users  userStore
 	client nativeClient
 
-	slowDown int          // Options.SlowDown
-	polls    atomic.Int64 // device-state lookups so far
+	slowDown    int          // Options.SlowDown
+	polls       atomic.Int64 // device-state lookups so far
+	autoApprove bool         // Options.AutoApprove
+	logger      *slog.Logger
 
 	// devMu serialises every read and write of device authorization state.
 	// The example storage hands out a pointer to its state and the OP reads
@@ -133,15 +139,17 @@ type tokenExpiry struct {
 
 func newOPStorage(opts Options) *opStorage {
 	users := newUserStore()
-	placeholder := storage.NativeClient(clientID, registeredRedirectURI)
+	placeholder := storage.NativeClient(opts.ClientID, registeredRedirectURI)
 	return &opStorage{
 		// The placeholder is only in the map because
 		// Storage.StoreDeviceAuthorization checks that the client exists;
 		// GetClientByClientID below returns the real client.
-		Storage:       storage.NewStorageWithClients(users, map[string]*storage.Client{clientID: placeholder}),
+		Storage:       storage.NewStorageWithClients(users, map[string]*storage.Client{opts.ClientID: placeholder}),
 		users:         users,
 		client:        nativeClient{placeholder},
 		slowDown:      opts.SlowDown,
+		autoApprove:   opts.AutoApprove,
+		logger:        opts.Logger,
 		tokenLifetime: opts.AccessTokenLifetime,
 		redeemed:      make(map[string]bool),
 		expiry:        make(map[string]tokenExpiry),
@@ -193,23 +201,65 @@ func (s *opStorage) GetDeviceAuthorizatonState(ctx context.Context, id, deviceCo
 	return &c, nil
 }
 
+// StoreDeviceAuthorization implements op.DeviceAuthorizationStorage. With
+// Options.AutoApprove the new device authorization is approved at once, as
+// the test user, so the first poll already gets the tokens.
+func (s *opStorage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
+	if err := s.Storage.StoreDeviceAuthorization(ctx, clientID, deviceCode, userCode, expires, scopes); err != nil {
+		return err
+	}
+	if !s.autoApprove {
+		return nil
+	}
+	if err := s.approveDevice(ctx, userCode, TestUsername); err != nil {
+		return err
+	}
+	s.logger.Info("devidp: device code approved automatically", "user_code", userCode, "client_id", clientID, "scopes", scopes)
+	return nil
+}
+
+// deviceRequest is what the device page shows about a pending user code.
+type deviceRequest struct {
+	ClientID string
+	Scopes   []string
+}
+
+// lookupDevice describes a pending device authorization, or says why it
+// cannot be approved.
+func (s *opStorage) lookupDevice(ctx context.Context, userCode string) (deviceRequest, error) {
+	s.devMu.Lock()
+	defer s.devMu.Unlock()
+	state, err := s.Storage.GetDeviceAuthorizationByUserCode(ctx, userCode)
+	switch {
+	case err != nil:
+		return deviceRequest{}, fmt.Errorf("unknown code %q", userCode)
+	case state.Denied:
+		return deviceRequest{}, fmt.Errorf("code %q was denied", userCode)
+	case state.Done:
+		return deviceRequest{}, fmt.Errorf("code %q was already approved", userCode)
+	case time.Now().After(state.Expires):
+		return deviceRequest{}, fmt.Errorf("code %q has expired", userCode)
+	}
+	return deviceRequest{ClientID: state.ClientID, Scopes: slices.Clone(state.Scopes)}, nil
+}
+
 func (s *opStorage) approveDevice(ctx context.Context, userCode, subject string) error {
 	s.devMu.Lock()
 	defer s.devMu.Unlock()
 	state, err := s.Storage.GetDeviceAuthorizationByUserCode(ctx, userCode)
 	if err != nil {
-		return fmt.Errorf("zitadelop: approve device: user code %q: %w", userCode, err)
+		return fmt.Errorf("devidp: approve device: user code %q: %w", userCode, err)
 	}
 	switch {
 	case state.Denied:
-		return fmt.Errorf("zitadelop: approve device: user code %q was already denied", userCode)
+		return fmt.Errorf("devidp: approve device: user code %q was already denied", userCode)
 	case state.Done:
-		return fmt.Errorf("zitadelop: approve device: user code %q was already approved", userCode)
+		return fmt.Errorf("devidp: approve device: user code %q was already approved", userCode)
 	case time.Now().After(state.Expires):
-		return fmt.Errorf("zitadelop: approve device: user code %q expired at %s", userCode, state.Expires.Format(time.RFC3339Nano))
+		return fmt.Errorf("devidp: approve device: user code %q expired at %s", userCode, state.Expires.Format(time.RFC3339Nano))
 	}
 	if err := s.Storage.CompleteDeviceAuthorization(ctx, userCode, subject); err != nil {
-		return fmt.Errorf("zitadelop: approve device: %w", err)
+		return fmt.Errorf("devidp: approve device: %w", err)
 	}
 	state.AuthTime = time.Now() // for the id_token's auth_time; guarded by devMu
 	return nil
@@ -222,13 +272,13 @@ func (s *opStorage) denyDevice(ctx context.Context, userCode string) error {
 	// an unknown user code, so look it up first.
 	state, err := s.Storage.GetDeviceAuthorizationByUserCode(ctx, userCode)
 	if err != nil {
-		return fmt.Errorf("zitadelop: deny device: user code %q: %w", userCode, err)
+		return fmt.Errorf("devidp: deny device: user code %q: %w", userCode, err)
 	}
 	if state.Done {
-		return fmt.Errorf("zitadelop: deny device: user code %q was already approved", userCode)
+		return fmt.Errorf("devidp: deny device: user code %q was already approved", userCode)
 	}
 	if err := s.Storage.DenyDeviceAuthorization(ctx, userCode); err != nil {
-		return fmt.Errorf("zitadelop: deny device: %w", err)
+		return fmt.Errorf("devidp: deny device: %w", err)
 	}
 	return nil
 }

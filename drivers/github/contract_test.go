@@ -1,0 +1,48 @@
+package github_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/sdk/drivertest"
+)
+
+// contractOP is the GitHub fake behind the contract kit's OP interface.
+type contractOP struct{ f *fakeGitHub }
+
+func (o contractOP) DriverConfig() provider.DriverConfig {
+	return provider.DriverConfig{Issuer: o.f.URL, ClientID: o.f.clientID, Scopes: []string{"repo", "read:org"}}
+}
+
+func (o contractOP) ApproveDevice(_ context.Context, userCode string) error {
+	return o.f.setDevice(userCode, func(d *device) { d.approved = true })
+}
+
+func (o contractOP) DenyDevice(_ context.Context, userCode string) error {
+	return o.f.setDevice(userCode, func(d *device) { d.denied = true })
+}
+
+func (o contractOP) Browse(ctx context.Context, authURL string) error { return browse(ctx, authURL) }
+
+func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
+	return func(t *testing.T) drivertest.OP { return contractOP{newFakeGitHub(t, configure)} }
+}
+
+// The contract runs against an OAuth App. A GitHub App's user tokens carry
+// no scopes at all (scope is empty: the app's permissions apply), which the
+// kit's token check does not allow; TestPKCELogin covers GitHub Apps.
+func TestContractInProcess(t *testing.T) {
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Factory)})
+}
+
+// TestContractPlugin runs the driver as hosts run built-in drivers: the
+// test binary re-executed in driver mode.
+func TestContractPlugin(t *testing.T) {
+	if _, ok := registry.BuiltinFactory(github.Name); !ok {
+		t.Skip("the github driver is not registered among the registry's built-in drivers yet")
+	}
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.BuiltinPlugin(github.Name)})
+}

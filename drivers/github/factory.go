@@ -1,0 +1,33 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// Options are the driver's settings under options: in configuration.
+var Options = []string{
+	"api_url",       // the REST API root, when it is not the default (see Config.APIURL)
+	"client_secret", // sent with the code exchange and refresh (see Config.ClientSecret)
+}
+
+// Factory builds the driver from a host's configuration: the issuer is the
+// GitHub host (empty means github.com). It makes no request.
+func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+	for k := range cfg.Options {
+		if !slices.Contains(Options, k) {
+			return nil, fmt.Errorf("github: unknown option %q (known: %s)", k, strings.Join(Options, ", "))
+		}
+	}
+	return New(Config{
+		BaseURL:      cfg.Issuer,
+		APIURL:       cfg.Options["api_url"],
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.Options["client_secret"],
+		Scopes:       cfg.Scopes,
+	})
+}

@@ -1,0 +1,366 @@
+package github_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// fakeGitHub reproduces GitHub's documented login wire behaviour on a
+// loopback httptest server: the fixed /login/... endpoints, form-encoded
+// replies unless the request sends Accept: application/json, errors with
+// HTTP 200, comma-separated scopes, the device flow, the web flow with PKCE
+// S256, GitHub App refresh-token rotation, and GET /api/v3/user. It checks
+// what GitHub checks, so a driver that sends the wrong thing fails.
+type fakeGitHub struct {
+	*httptest.Server
+	t *testing.T
+
+	clientID string
+	// secret, when set, is required on the code exchange and refresh
+	// (never on the device flow, which GitHub runs without one).
+	secret string
+	// githubApp: tokens expire (8 h) and come with rotating refresh tokens;
+	// otherwise OAuth App tokens: no expiry, no refresh token.
+	githubApp bool
+	// deviceFlowDisabled: the app has not enabled the device flow.
+	deviceFlowDisabled bool
+	// formOnly ignores Accept and always answers form-encoded (to prove the
+	// driver reads both encodings on every endpoint).
+	formOnly bool
+	// slowDownPolls are the poll numbers (1-based) answered with slow_down.
+	slowDownPolls []int
+	// script, if set, answers every token request with this canned error.
+	script string
+
+	mu       sync.Mutex
+	interval int // the device flow's current interval, seconds
+	devices  map[string]*device
+	codes    map[string]*authCode
+	refresh  map[string]bool   // live refresh tokens
+	tokens   map[string]string // access token → granted scope
+	requests map[string]int    // path → count
+	polls    int
+	// secretOnDevice records a client secret seen on a device-flow request.
+	secretOnDevice bool
+}
+
+type device struct {
+	userCode, scope           string
+	approved, denied, expired bool
+}
+
+type authCode struct {
+	redirectURI, challenge, scope string
+}
+
+func newFakeGitHub(t *testing.T, configure func(*fakeGitHub)) *fakeGitHub {
+	f := &fakeGitHub{
+		t: t, clientID: "Iv1.0123456789abcdef", interval: 5,
+		devices: map[string]*device{}, codes: map[string]*authCode{},
+		refresh: map[string]bool{}, tokens: map[string]string{}, requests: map[string]int{},
+	}
+	if configure != nil {
+		configure(f)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/device/code", f.deviceCode)
+	mux.HandleFunc("POST /login/oauth/access_token", f.accessToken)
+	mux.HandleFunc("GET /login/oauth/authorize", f.authorize)
+	mux.HandleFunc("GET /api/v3/user", f.user)
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests[r.URL.Path]++
+		f.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// set changes the fake's behaviour while it serves.
+func (f *fakeGitHub) set(change func(*fakeGitHub)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+func (f *fakeGitHub) count(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests[path]
+}
+
+// reply renders a canned body: JSON when the request asked for it (and
+// formOnly is off), else form-encoded like GitHub's default. Always 200.
+func (f *fakeGitHub) reply(w http.ResponseWriter, r *http.Request, name string, vars map[string]string) {
+	body := canned(f.t, name, vars)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Accept"))
+	if ct == "application/json" && !f.formOnly {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(body)
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		f.t.Errorf("testdata %s: %v", name, err)
+	}
+	form := url.Values{}
+	for k, v := range raw {
+		form.Set(k, fmt.Sprint(v))
+	}
+	w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	w.Write([]byte(form.Encode()))
+}
+
+func (f *fakeGitHub) fail(w http.ResponseWriter, r *http.Request, code string) {
+	f.mu.Lock()
+	interval := f.interval
+	f.mu.Unlock()
+	f.reply(w, r, "errors/"+code+".json", map[string]string{"$INTERVAL": fmt.Sprint(interval)})
+}
+
+func (f *fakeGitHub) deviceCode(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	f.noteDeviceSecret(r)
+	f.mu.Lock()
+	disabled := f.deviceFlowDisabled
+	f.mu.Unlock()
+	if r.PostForm.Get("client_id") != f.clientID {
+		f.fail(w, r, "incorrect_client_credentials")
+		return
+	}
+	if disabled {
+		f.fail(w, r, "device_flow_disabled")
+		return
+	}
+	dc, uc := random(), strings.ToUpper(random()[:8])
+	f.mu.Lock()
+	f.devices[dc] = &device{userCode: uc, scope: r.PostForm.Get("scope")}
+	f.mu.Unlock()
+	f.reply(w, r, "device_code.json", map[string]string{"$DEVICE_CODE": dc, "$USER_CODE": uc, "$BASE": f.URL})
+}
+
+func (f *fakeGitHub) accessToken(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	form := r.PostForm
+	f.mu.Lock()
+	script := f.script
+	f.mu.Unlock()
+	if script != "" {
+		f.fail(w, r, script)
+		return
+	}
+	if form.Get("client_id") != f.clientID {
+		f.fail(w, r, "incorrect_client_credentials")
+		return
+	}
+	switch form.Get("grant_type") {
+	case provider.GrantTypeDeviceCode:
+		f.pollDevice(w, r)
+	case "", provider.GrantTypeAuthorizationCode: // GitHub's web flow needs no grant_type
+		f.exchange(w, r)
+	case provider.GrantTypeRefreshToken:
+		f.refreshToken(w, r)
+	default:
+		f.fail(w, r, "unsupported_grant_type")
+	}
+}
+
+// noteDeviceSecret records a client secret on a device-flow request: the
+// device flow is for public clients and GitHub needs none.
+func (f *fakeGitHub) noteDeviceSecret(r *http.Request) {
+	_, _, basic := r.BasicAuth()
+	if basic || r.PostForm.Has("client_secret") {
+		f.mu.Lock()
+		f.secretOnDevice = true
+		f.mu.Unlock()
+	}
+}
+
+func (f *fakeGitHub) pollDevice(w http.ResponseWriter, r *http.Request) {
+	f.noteDeviceSecret(r)
+	f.mu.Lock()
+	f.polls++
+	poll := f.polls
+	d := f.devices[r.PostForm.Get("device_code")]
+	var code string
+	switch {
+	case f.deviceFlowDisabled:
+		code = "device_flow_disabled"
+	case d == nil:
+		code = "incorrect_device_code"
+	case d.expired:
+		code = "expired_token"
+	case d.denied:
+		code = "access_denied"
+	case slices.Contains(f.slowDownPolls, poll):
+		f.interval += 5 // GitHub adds 5 s and sends the new interval
+		code = "slow_down"
+	case !d.approved:
+		code = "authorization_pending"
+	}
+	f.mu.Unlock()
+	if code != "" {
+		f.fail(w, r, code)
+		return
+	}
+	f.issue(w, r, d.scope)
+}
+
+// grantedScope is what GitHub reports: the scopes, comma-separated, in its
+// own (here: sorted) order.
+func grantedScope(requested string) string {
+	s := strings.Fields(requested)
+	slices.Sort(s)
+	return strings.Join(s, ",")
+}
+
+func (f *fakeGitHub) issue(w http.ResponseWriter, r *http.Request, scope string) {
+	at := "gho_" + random()
+	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": grantedScope(scope)}
+	name := "token_oauth_app.json"
+	if f.githubApp {
+		name = "token_github_app.json"
+		at = "ghu_" + random()
+		vars["$ACCESS_TOKEN"] = at
+		vars["$REFRESH_TOKEN"] = "ghr_" + random()
+		f.mu.Lock()
+		f.refresh[vars["$REFRESH_TOKEN"]] = true
+		f.mu.Unlock()
+	}
+	f.mu.Lock()
+	f.tokens[at] = vars["$SCOPE"]
+	f.mu.Unlock()
+	f.reply(w, r, name, vars)
+}
+
+func (f *fakeGitHub) checkSecret(r *http.Request) bool {
+	return f.secret == "" || r.PostForm.Get("client_secret") == f.secret
+}
+
+func (f *fakeGitHub) exchange(w http.ResponseWriter, r *http.Request) {
+	form := r.PostForm
+	if !f.checkSecret(r) {
+		f.fail(w, r, "incorrect_client_credentials")
+		return
+	}
+	f.mu.Lock()
+	c := f.codes[form.Get("code")]
+	delete(f.codes, form.Get("code")) // one use
+	f.mu.Unlock()
+	switch {
+	case c == nil:
+		f.fail(w, r, "bad_verification_code")
+	case form.Get("redirect_uri") != c.redirectURI:
+		f.fail(w, r, "redirect_uri_mismatch")
+	case s256(form.Get("code_verifier")) != c.challenge:
+		f.fail(w, r, "bad_verification_code")
+	default:
+		f.issue(w, r, c.scope)
+	}
+}
+
+func (f *fakeGitHub) refreshToken(w http.ResponseWriter, r *http.Request) {
+	if !f.checkSecret(r) {
+		f.fail(w, r, "incorrect_client_credentials")
+		return
+	}
+	rt := r.PostForm.Get("refresh_token")
+	f.mu.Lock()
+	ok := f.refresh[rt]
+	delete(f.refresh, rt) // rotation: the old refresh token is spent
+	f.mu.Unlock()
+	if !ok {
+		f.fail(w, r, "bad_refresh_token")
+		return
+	}
+	f.issue(w, r, "")
+}
+
+// authorize is the browser leg: GitHub shows a consent page; the fake user
+// consents at once and GitHub redirects to the loopback callback. GitHub
+// accepts any port on a 127.0.0.1 callback registered without one.
+func (f *fakeGitHub) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ru, err := url.Parse(q.Get("redirect_uri"))
+	switch {
+	case q.Get("client_id") != f.clientID:
+		http.Error(w, "unknown client_id", http.StatusNotFound)
+		return
+	case err != nil || ru.Scheme != "http" || ru.Hostname() != "127.0.0.1" || ru.Path != "/callback":
+		http.Error(w, "redirect_uri is not the registered callback", http.StatusBadRequest)
+		return
+	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
+		return
+	case q.Get("response_type") != "" && q.Get("response_type") != "code":
+		http.Error(w, "unsupported response_type", http.StatusBadRequest)
+		return
+	}
+	code := random()
+	f.mu.Lock()
+	f.codes[code] = &authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")}
+	f.mu.Unlock()
+	back := ru.Query()
+	back.Set("code", code)
+	back.Set("state", q.Get("state"))
+	ru.RawQuery = back.Encode()
+	http.Redirect(w, r, ru.String(), http.StatusFound)
+}
+
+func (f *fakeGitHub) user(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	scope, known := f.tokens[tok]
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if !ok || !known {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write(canned(f.t, "bad_credentials.json", nil))
+		return
+	}
+	w.Header().Set("X-OAuth-Scopes", strings.ReplaceAll(scope, ",", ", "))
+	w.Write(canned(f.t, "user.json", nil))
+}
+
+func (f *fakeGitHub) approve(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.approved = true }))
+}
+func (f *fakeGitHub) deny(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.denied = true }))
+}
+func (f *fakeGitHub) expire(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.expired = true }))
+}
+
+func (f *fakeGitHub) must(err error) {
+	if err != nil {
+		f.t.Error(err)
+	}
+}
+
+// setDevice changes the device authorization with the user code, as the
+// user does on the verification page.
+func (f *fakeGitHub) setDevice(userCode string, set func(*device)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.devices {
+		if d.userCode == userCode {
+			set(d)
+			return nil
+		}
+	}
+	return fmt.Errorf("fake: no device authorization with user code %s", userCode)
+}

@@ -1,0 +1,201 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcpauth/mcpauth/drivers/oidc"
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// Name is the driver's name in configuration.
+const Name = "github"
+
+// Version is the driver's version, reported by Describe.
+const Version = "0.1.0"
+
+// github.com's hosts. GitHub Enterprise Server serves the same login paths
+// on its own host and the REST API under /api/v3 there.
+const (
+	DefaultBaseURL = "https://github.com"
+	DefaultAPIURL  = "https://api.github.com"
+)
+
+// Login endpoint paths, identical on github.com and GitHub Enterprise Server.
+// GitHub publishes no discovery document for user login.
+const (
+	deviceCodePath  = "/login/device/code"
+	authorizePath   = "/login/oauth/authorize"
+	accessTokenPath = "/login/oauth/access_token"
+)
+
+// Config configures the GitHub driver.
+type Config struct {
+	// BaseURL is the GitHub host, which is the provider's issuer in
+	// configuration: https://github.com (the default) or a GitHub Enterprise
+	// Server host such as https://github.example.com. It must be https; http
+	// is accepted only on loopback (test servers).
+	BaseURL string
+	// APIURL is the REST API root, used for Identity. Default:
+	// https://api.github.com for github.com, BaseURL + "/api/v3" otherwise.
+	APIURL string
+	// ClientID is the OAuth App's or GitHub App's client ID (Iv1.… or Iv23… for GitHub Apps).
+	ClientID string
+	// ClientSecret, if set, is sent with the code exchange and refresh.
+	// GitHub documents client_secret as a parameter of the web flow; a
+	// secret shipped in a native app is not secret (RFC 8252 §8.5). The
+	// device flow never sends it.
+	ClientSecret string
+	// Scopes are the default scopes (OAuth Apps). GitHub Apps ignore scopes:
+	// their user tokens carry the app's permissions.
+	Scopes []string
+
+	// HTTPClient is used for every request; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock for expiries; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the GitHub driver. It makes no request: the endpoints are
+// derived from BaseURL.
+func New(cfg Config) (provider.Driver, error) {
+	if cfg.ClientID == "" {
+		return nil, errors.New("github: Config.ClientID is required")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	meta, err := StaticMetadata(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = meta.Issuer
+	if cfg.APIURL == "" {
+		cfg.APIURL = apiURL(cfg.BaseURL)
+	}
+	cfg.APIURL = strings.TrimSuffix(cfg.APIURL, "/")
+	if err := provider.CheckEndpointURL("API URL", cfg.APIURL); err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	base := oidc.Config{Issuer: meta.Issuer, ClientID: cfg.ClientID, Metadata: meta, HTTPClient: cfg.HTTPClient, Now: cfg.Now}
+	// The device flow needs no secret; the inner driver for it gets none.
+	device, err := oidc.New(base)
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	base.ClientSecret = cfg.ClientSecret
+	web, err := oidc.New(base)
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return &driver{cfg: cfg, meta: meta, device: device, web: web}, nil
+}
+
+// StaticMetadata returns the authorization-server metadata of a GitHub host
+// (github.com or GitHub Enterprise Server), which GitHub does not publish.
+// Hosts use it instead of discovery.
+func StaticMetadata(baseURL string) (*provider.AuthServerMetadata, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("github: base URL %q: %w", baseURL, err)
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("github: base URL %q must be a bare host URL such as https://github.example.com", baseURL)
+	}
+	base := u.Scheme + "://" + u.Host
+	m := &provider.AuthServerMetadata{
+		Issuer:                            base,
+		AuthorizationEndpoint:             base + authorizePath,
+		TokenEndpoint:                     base + accessTokenPath,
+		DeviceAuthorizationEndpoint:       base + deviceCodePath,
+		ResponseTypesSupported:            []string{"code"},
+		GrantTypesSupported:               []string{provider.GrantTypeAuthorizationCode, provider.GrantTypeRefreshToken, provider.GrantTypeDeviceCode},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "none"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return m, nil
+}
+
+// apiURL is the REST API root for a host: api.github.com for github.com,
+// /api/v3 on the host for GitHub Enterprise Server.
+func apiURL(base string) string {
+	if strings.EqualFold(base, DefaultBaseURL) {
+		return DefaultAPIURL
+	}
+	return base + "/api/v3"
+}
+
+// Claims reports whether the driver claims the issuer by its URL alone:
+// only https://github.com. A GitHub Enterprise Server host looks like any
+// other host; configuration names the driver for it.
+func Claims(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "https" && strings.EqualFold(u.Host, "github.com") &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
+}
+
+// driver is GitHub's quirks on top of two generic drivers over static
+// metadata: one without the client secret for the device flow, one with it
+// (if configured) for the code exchange and refresh.
+type driver struct {
+	cfg         Config
+	meta        *provider.AuthServerMetadata
+	device, web provider.Driver
+}
+
+var (
+	_ provider.Driver           = (*driver)(nil)
+	_ provider.DeviceAuthorizer = (*driver)(nil)
+	_ provider.CodeExchanger    = (*driver)(nil)
+	_ provider.Refresher        = (*driver)(nil)
+	_ provider.Challenger       = (*driver)(nil)
+	_ provider.Identifier       = (*driver)(nil)
+)
+
+func (d *driver) Describe() provider.Description {
+	return provider.Description{
+		Name:          Name,
+		Version:       Version,
+		ClientID:      d.cfg.ClientID,
+		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
+		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		Quirks: []string{
+			"no discovery: fixed endpoints " + deviceCodePath + ", " + authorizePath + " and " + accessTokenPath + " on " + d.cfg.BaseURL,
+			"replies are form-encoded unless the request sends Accept: application/json; granted scopes are comma-separated",
+			"token endpoint errors arrive with HTTP 200 and an error field; slow_down carries the new interval",
+			"the device flow must be enabled in the app's settings (else device_flow_disabled) and needs no client secret",
+			"OAuth App tokens do not expire; GitHub App user tokens expire after 8 h and their refresh tokens (6 months) rotate on use",
+			"step-up: OAuth Apps read X-Accepted-OAuth-Scopes against X-OAuth-Scopes (any one accepted scope suffices; the least privileged is asked for); GitHub Apps report X-Accepted-GitHub-Permissions, which the app's owner must grant (they cannot be requested at login)",
+			"identity: GET " + d.cfg.APIURL + "/user (id and login)",
+		},
+	}
+}
+
+func (d *driver) Metadata(context.Context) (*provider.AuthServerMetadata, error) {
+	return d.meta, nil
+}
+
+func (d *driver) scopes(s []string) []string {
+	if len(s) == 0 {
+		return d.cfg.Scopes
+	}
+	return s
+}

@@ -1,0 +1,187 @@
+package github_test
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+func TestPKCELogin(t *testing.T) {
+	t.Run("OAuth App", func(t *testing.T) {
+		f := newFakeGitHub(t, nil)
+		d := newDriver(t, f, nil)
+		tok, err := pkceLogin(t, d, []string{"repo", "read:org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(tok.Scopes, []string{"read:org", "repo"}) || !tok.Expiry.IsZero() || tok.RefreshToken != "" {
+			t.Fatalf("token = %v", tok)
+		}
+		if id, err := d.(provider.Identifier).Identity(testContext(t), tok); err != nil || id.DisplayName != "octocat" {
+			t.Fatalf("identity = %+v, %v", id, err)
+		}
+	})
+	t.Run("client secret required by the app", func(t *testing.T) {
+		f := newFakeGitHub(t, func(f *fakeGitHub) { f.secret = "s3cret" })
+		if _, err := pkceLogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := pkceLogin(t, newDriver(t, f, nil), nil)
+		if !errors.Is(err, provider.ErrInvalidClient) {
+			t.Fatalf("without the secret: err = %v, want incorrect_client_credentials", err)
+		}
+	})
+	t.Run("GitHub App with refresh-token rotation", func(t *testing.T) {
+		f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp = true })
+		d := newDriver(t, f, nil)
+		ctx := testContext(t)
+		tok, err := pkceLogin(t, d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.RefreshToken == "" || tok.Expiry.IsZero() {
+			t.Fatalf("token = %v, want expiry and refresh token", tok)
+		}
+		id, err := d.(provider.Identifier).Identity(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		store := &provider.TokenStore{Now: func() time.Time { return now }}
+		key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
+		store.Put(key, tok)
+		now = tok.Expiry.Add(time.Minute)
+		fresh, err := store.Token(ctx, key, d.(provider.Refresher))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
+			t.Fatalf("refresh did not rotate: old %v new %v", tok, fresh)
+		}
+		if _, err := d.(provider.Identifier).Identity(ctx, fresh); err != nil {
+			t.Fatalf("refreshed token refused: %v", err)
+		}
+		// The spent refresh token is refused, with GitHub's explanation.
+		_, err = d.(provider.Refresher).Refresh(ctx, tok)
+		var oe *provider.OAuthError
+		if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != "bad_refresh_token" || !strings.Contains(err.Error(), "rotates") {
+			t.Fatalf("old refresh token: err = %v", err)
+		}
+		// The rotated one works, once more through the store.
+		now = fresh.Expiry.Add(time.Minute)
+		again, err := store.Token(ctx, key, d.(provider.Refresher))
+		if err != nil || again.AccessToken == fresh.AccessToken {
+			t.Fatalf("second refresh = %v, %v", again, err)
+		}
+	})
+}
+
+// authorize runs the browser leg without following the redirect and
+// returns the code.
+func authorize(t *testing.T, d provider.Driver, challenge, redirect string) string {
+	t.Helper()
+	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
+		State: "st", CodeChallenge: challenge, RedirectURI: redirect,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st" {
+		t.Fatalf("authorize: HTTP %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("code")
+}
+
+// TestExchangeErrors shows the fake checks what GitHub checks: the PKCE
+// verifier, the redirect URI and single use of the code.
+func TestExchangeErrors(t *testing.T) {
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	const redirect = "http://127.0.0.1:5555/callback"
+	f := newFakeGitHub(t, nil)
+	d := newDriver(t, f, nil)
+	ctx := testContext(t)
+	ex := d.(provider.CodeExchanger)
+
+	tests := []struct {
+		name, verifier, redirect string
+		code                     string
+	}{
+		{"wrong verifier", "wrong-verifier-wrong-verifier-wrong-verifier-1", redirect, "bad_verification_code"},
+		{"other redirect URI", verifier, "http://127.0.0.1:6666/callback", "redirect_uri_mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code := authorize(t, d, s256(verifier), redirect)
+			_, err := ex.Exchange(ctx, code, tt.verifier, tt.redirect)
+			var oe *provider.OAuthError
+			if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != tt.code {
+				t.Fatalf("err = %v, want %s", err, tt.code)
+			}
+		})
+	}
+	t.Run("code used twice", func(t *testing.T) {
+		code := authorize(t, d, s256(verifier), redirect)
+		if _, err := ex.Exchange(ctx, code, verifier, redirect); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ex.Exchange(ctx, code, verifier, redirect); !errors.Is(err, provider.ErrInvalidGrant) {
+			t.Fatalf("second use: err = %v", err)
+		}
+	})
+}
+
+func TestAuthCodeURL(t *testing.T) {
+	ctx := testContext(t)
+	req := provider.AuthCodeRequest{State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:1/callback"}
+	tests := []struct {
+		name      string
+		scopes    []string
+		wantScope string
+		hasScope  bool
+	}{
+		{"configured scopes, space-separated", nil, "repo read:org", true},
+		{"requested scopes win", []string{"gist"}, "gist", true},
+	}
+	d, err := github.New(github.Config{ClientID: "Iv1.x", Scopes: []string{"repo", "read:org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := req
+			r.Scopes = tt.scopes
+			u, err := d.(provider.CodeExchanger).AuthCodeURL(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pu, _ := url.Parse(u)
+			q := pu.Query()
+			if pu.Scheme+"://"+pu.Host+pu.Path != "https://github.com/login/oauth/authorize" ||
+				q.Get("client_id") != "Iv1.x" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") != "c" ||
+				q.Get("state") != "s" || q.Get("redirect_uri") != req.RedirectURI || q.Get("scope") != tt.wantScope {
+				t.Fatalf("URL = %s", u)
+			}
+		})
+	}
+	t.Run("no scope parameter without scopes", func(t *testing.T) {
+		d, _ := github.New(github.Config{ClientID: "Iv1.x"})
+		u, _ := d.(provider.CodeExchanger).AuthCodeURL(ctx, req)
+		if pu, _ := url.Parse(u); pu.Query().Has("scope") {
+			t.Fatalf("URL = %s", u)
+		}
+	})
+}

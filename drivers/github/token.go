@@ -1,0 +1,204 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// maxResponse caps every response body read.
+const maxResponse = 1 << 20
+
+// errorHints explains GitHub's own error codes (GitHub docs, "Authorizing
+// OAuth apps", error codes for the device flow and troubleshooting token
+// request errors) and maps them to the provider sentinels. Standard RFC 6749
+// and RFC 8628 codes already match their sentinels and pass through as is.
+var errorHints = map[string]struct {
+	sentinel error
+	hint     string
+}{
+	"device_flow_disabled": {provider.ErrGrantUnsupported,
+		"the app has not enabled the device flow: turn on \"Enable Device Flow\" in the app's settings on GitHub (Settings → Developer settings → OAuth Apps or GitHub Apps → the app), or log in with grant: pkce, which works without it"},
+	"incorrect_client_credentials": {provider.ErrInvalidClient,
+		"GitHub does not recognise the client_id (or the client secret): check the app's Client ID"},
+	"incorrect_device_code": {provider.ErrInvalidGrant,
+		"GitHub does not recognise the device code"},
+	"bad_verification_code": {provider.ErrInvalidGrant,
+		"the authorization code is wrong, expired or already used"},
+	"bad_refresh_token": {provider.ErrInvalidGrant,
+		"the refresh token is invalid, expired or already used (GitHub rotates refresh tokens: each works once)"},
+	"redirect_uri_mismatch": {provider.ErrInvalidGrant,
+		"the redirect URI does not match the app's callback URL: register http://127.0.0.1/callback (GitHub accepts any port on a loopback callback)"},
+	"unverified_user_email": {nil,
+		"the GitHub account has no verified email address"},
+	"unsupported_grant_type": {nil,
+		"GitHub does not accept the grant type for this app"},
+}
+
+// translate adds GitHub's explanation to an error response and makes it
+// match the provider sentinel for GitHub's own codes.
+func translate(err error) error {
+	var oe *provider.OAuthError
+	if err == nil || !errors.As(err, &oe) {
+		return err
+	}
+	h, ok := errorHints[oe.Code]
+	switch {
+	case !ok:
+		return err
+	case h.sentinel == nil:
+		return fmt.Errorf("github: %s: %w", h.hint, err)
+	}
+	return fmt.Errorf("github: %s: %w: %w", h.hint, h.sentinel, err)
+}
+
+// deviceResponse is GitHub's device code response, or an error.
+type deviceResponse struct {
+	DeviceCode       string      `json:"device_code"`
+	UserCode         string      `json:"user_code"`
+	VerificationURI  string      `json:"verification_uri"`
+	ExpiresIn        json.Number `json:"expires_in"`
+	Interval         json.Number `json:"interval"`
+	Error            string      `json:"error"`
+	ErrorDescription string      `json:"error_description"`
+	ErrorURI         string      `json:"error_uri"`
+}
+
+// StartDevice requests a device code (POST /login/device/code). It asks for
+// JSON; a form-encoded reply (what GitHub sends without Accept) is read too.
+func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
+	scopes = d.scopes(scopes)
+	form := url.Values{"client_id": {d.cfg.ClientID}}
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
+	status, ct, body, err := d.post(ctx, d.meta.DeviceAuthorizationEndpoint, form)
+	if err != nil {
+		return nil, err
+	}
+	var r deviceResponse
+	if isForm(ct) {
+		v, perr := url.ParseQuery(string(body))
+		err = perr
+		r = deviceResponse{
+			DeviceCode: v.Get("device_code"), UserCode: v.Get("user_code"), VerificationURI: v.Get("verification_uri"),
+			ExpiresIn: json.Number(v.Get("expires_in")), Interval: json.Number(v.Get("interval")),
+			Error: v.Get("error"), ErrorDescription: v.Get("error_description"), ErrorURI: v.Get("error_uri"),
+		}
+	} else {
+		err = json.Unmarshal(body, &r)
+	}
+	if err != nil {
+		return nil, &provider.OAuthError{Endpoint: "device_authorization", Code: "invalid_response", StatusCode: status,
+			Description: "unparseable response: " + excerpt(body)}
+	}
+	if r.Error != "" {
+		return nil, translate(&provider.OAuthError{Endpoint: "device_authorization", Code: r.Error,
+			Description: r.ErrorDescription, URI: r.ErrorURI, StatusCode: status})
+	}
+	if status != http.StatusOK || r.DeviceCode == "" || r.UserCode == "" || r.VerificationURI == "" {
+		return nil, &provider.OAuthError{Endpoint: "device_authorization", Code: "invalid_response", StatusCode: status,
+			Description: "no device_code, user_code or verification_uri: " + excerpt(body)}
+	}
+	if err := provider.CheckEndpointURL("verification_uri", r.VerificationURI); err != nil {
+		return nil, fmt.Errorf("github: device code from %s: %w", d.cfg.BaseURL, err)
+	}
+	da := &provider.DeviceAuthorization{
+		DeviceCode:      r.DeviceCode,
+		UserCode:        r.UserCode,
+		VerificationURI: r.VerificationURI,
+		Scopes:          scopes,
+	}
+	if n, err := strconv.Atoi(r.ExpiresIn.String()); err == nil && n > 0 {
+		da.ExpiresAt = d.cfg.Now().Add(time.Duration(n) * time.Second)
+	}
+	if n, err := strconv.Atoi(r.Interval.String()); err == nil && n > 0 {
+		da.Interval = time.Duration(n) * time.Second
+	}
+	return da, nil
+}
+
+// PollDevice makes one token request for the device code. GitHub answers
+// pending, slow_down (with the new interval) and every other error with
+// HTTP 200; the generic driver reads those as errors.
+func (d *driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
+	t, err := d.device.(provider.DeviceAuthorizer).PollDevice(ctx, da)
+	return t, translate(err)
+}
+
+// AuthCodeURL builds the authorization request. An empty scope list sends
+// no scope parameter: GitHub then grants an OAuth App public read access
+// only, and a GitHub App its permissions.
+func (d *driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
+	c := &oauth2.Config{
+		ClientID:    d.cfg.ClientID,
+		RedirectURL: req.RedirectURI,
+		Scopes:      d.scopes(req.Scopes),
+		Endpoint:    oauth2.Endpoint{AuthURL: d.meta.AuthorizationEndpoint},
+	}
+	return c.AuthCodeURL(req.State,
+		oauth2.SetAuthURLParam("code_challenge", req.CodeChallenge),
+		oauth2.SetAuthURLParam("code_challenge_method", "S256"),
+	), nil
+}
+
+// Exchange redeems the code with its PKCE verifier. GitHub replies
+// form-encoded (scopes comma-separated), errors with HTTP 200.
+func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
+	t, err := d.web.(provider.CodeExchanger).Exchange(ctx, code, verifier, redirect)
+	return t, translate(err)
+}
+
+// Refresh renews a GitHub App user token. The reply carries a new refresh
+// token and the old one stops working (rotation). OAuth App tokens have no
+// refresh token and never expire.
+func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
+	nt, err := d.web.(provider.Refresher).Refresh(ctx, t)
+	return nt, translate(err)
+}
+
+// post sends a form asking for JSON and returns the capped reply.
+func (d *driver) post(ctx context.Context, endpoint string, form url.Values) (status int, contentType string, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("github: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := d.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("github: POST %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("github: reading %s: %w", endpoint, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body, nil
+}
+
+func isForm(contentType string) bool {
+	ct, _, _ := mime.ParseMediaType(contentType)
+	return ct == "application/x-www-form-urlencoded" || ct == "text/plain"
+}
+
+func excerpt(b []byte) string {
+	const max = 200
+	s := strings.TrimSpace(string(b))
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}

@@ -1,0 +1,138 @@
+package okta_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/registry"
+)
+
+func TestDiscovery(t *testing.T) {
+	t.Run("custom server: path insertion is a 404, the appended path serves", func(t *testing.T) {
+		f := newFakeOkta(t, nil)
+		var disc registry.Discoverer
+		m, err := disc.AuthServer(testContext(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(m.Source, f.customIssuer()+"/.well-known/") || m.DeviceAuthorizationEndpoint != f.customIssuer()+"/v1/device/authorize" {
+			t.Fatalf("metadata from %s: %+v", m.Source, m)
+		}
+		if f.count("/.well-known/oauth-authorization-server/oauth2/default") != 1 {
+			t.Error("RFC 8414 path insertion was not tried first")
+		}
+	})
+	t.Run("only the fallbacks find an oauth-authorization-server-only server", func(t *testing.T) {
+		f := newFakeOkta(t, func(f *fakeOkta) { f.noOIDCDiscovery = true })
+		var plain registry.Discoverer
+		if _, err := plain.AuthServer(testContext(t), f.customIssuer()); !errors.Is(err, registry.ErrNoMetadata) {
+			t.Fatalf("without fallbacks: err = %v, want ErrNoMetadata", err)
+		}
+		var disc registry.Discoverer
+		m, err := disc.AuthServer(testContext(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Source != f.customIssuer()+"/.well-known/oauth-authorization-server" {
+			t.Fatalf("metadata from %s", m.Source)
+		}
+	})
+}
+
+func TestDiscoveryFallbacks(t *testing.T) {
+	for iss, want := range map[string][]string{
+		"https://acme.okta.com/oauth2/default": {
+			"https://acme.okta.com/oauth2/default/.well-known/oauth-authorization-server",
+			"https://acme.okta.com/oauth2/default/.well-known/openid-configuration",
+		},
+		"https://acme.okta.com/oauth2/aus1a2b3c4/": {
+			"https://acme.okta.com/oauth2/aus1a2b3c4/.well-known/oauth-authorization-server",
+			"https://acme.okta.com/oauth2/aus1a2b3c4/.well-known/openid-configuration",
+		},
+		"https://acme.okta.com": {
+			"https://acme.okta.com/.well-known/oauth-authorization-server",
+			"https://acme.okta.com/.well-known/openid-configuration",
+		},
+		"not a url": nil,
+	} {
+		if got := okta.DiscoveryFallbacks(iss); !slices.Equal(got, want) {
+			t.Errorf("DiscoveryFallbacks(%q) = %q, want %q", iss, got, want)
+		}
+	}
+}
+
+func TestClaims(t *testing.T) {
+	for iss, want := range map[string]bool{
+		"https://acme.okta.com":                 true,
+		"https://acme.okta.com/oauth2/default":  true,
+		"https://ACME.Okta.com/oauth2/aus1":     true,
+		"https://acme.oktapreview.com":          true,
+		"https://acme.okta-emea.com/oauth2/v1":  true,
+		"https://dev-123456.okta.com/":          true,
+		"https://okta.com":                      false,
+		"http://acme.okta.com":                  false,
+		"https://acme.okta.com:8443":            false,
+		"https://acme.okta.com.evil.example":    false,
+		"https://acmeokta.com":                  false,
+		"https://login.acme.com/oauth2/default": false,
+		"https://user@acme.okta.com":            false,
+		"https://github.com":                    false,
+	} {
+		if got := okta.Claims(iss); got != want {
+			t.Errorf("Claims(%q) = %v, want %v", iss, got, want)
+		}
+	}
+}
+
+func TestDescribeAndRebind(t *testing.T) {
+	f := newFakeOkta(t, nil)
+	d, _ := newDriver(t, f.customIssuer(), nil)
+	desc := d.Describe()
+	if desc.Name != "okta" || desc.ClientID != f.clientID || !slices.Equal(desc.Grants, []provider.Grant{provider.GrantPKCE, provider.GrantDevice}) ||
+		!slices.Equal(desc.DefaultScopes, []string{"openid", "profile", "offline_access"}) || len(desc.Quirks) == 0 {
+		t.Fatalf("description = %+v", desc)
+	}
+	if _, err := d.Metadata(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	discovered := f.count("/oauth2/default/.well-known/openid-configuration")
+	r, err := d.(provider.ClientRebinder).WithClientID("https://app.example.com/cimd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Describe().ClientID != "https://app.example.com/cimd.json" || r.Describe().Name != "okta" {
+		t.Fatalf("rebound description = %+v", r.Describe())
+	}
+	if _, err := r.Metadata(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if f.count("/oauth2/default/.well-known/openid-configuration") != discovered {
+		t.Error("the rebound driver discovered the metadata again")
+	}
+}
+
+func TestNew(t *testing.T) {
+	meta := &provider.AuthServerMetadata{Issuer: "https://acme.okta.com", TokenEndpoint: "https://acme.okta.com/oauth2/v1/token"}
+	for name, cfg := range map[string]okta.Config{
+		"no client":       {Metadata: meta},
+		"no metadata":     {ClientID: "c", Issuer: "https://acme.okta.com"},
+		"issuer mismatch": {ClientID: "c", Issuer: "https://other.okta.com", Metadata: meta},
+		"http issuer":     {ClientID: "c", Issuer: "http://acme.okta.com", Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) { return nil, nil }},
+	} {
+		if _, err := okta.New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	d, err := okta.New(okta.Config{ClientID: "c", Metadata: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := d.Metadata(testContext(t)); m.Issuer != meta.Issuer {
+		t.Fatalf("metadata = %+v", m)
+	}
+}

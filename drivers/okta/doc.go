@@ -1,0 +1,45 @@
+// Package okta is the driver for Okta authorization servers: the generic
+// drivers/oidc driver plus Okta's quirks.
+//
+// Okta runs an org authorization server (issuer https://DOMAIN, endpoints
+// under /oauth2/v1) and custom ones (issuer https://DOMAIN/oauth2/{id},
+// such as /oauth2/default). A custom server's metadata is served with the
+// well-known path appended to the issuer, not inserted as RFC 8414 §3.1
+// says; DiscoveryFallbacks lists those URLs for the discoverer.
+//
+// What the driver adds to the generic one:
+//
+//   - offline_access on every login (unless Config.DisableRefresh), since
+//     Okta issues a refresh token only for it;
+//
+//   - errors that name the app setting to change: unauthorized_client and
+//     invalid_client on the device grant mean the app is not a Native app
+//     with Grant type → Device Authorization checked;
+//
+//   - DPoP (RFC 9449) on token requests, for apps that require it: an ES256
+//     key per driver instance, in memory only; a proof JWT (typ dpop+jwt,
+//     jwk, htm, htu, iat, jti, nonce) on each token request; the
+//     use_dpop_nonce retry (§8). Proofs for resource requests (ath, §4.3)
+//     are the host's business and are not made here;
+//
+//   - insufficient_scope challenges in the DPoP scheme as well as Bearer.
+//
+//     var disc registry.Discoverer
+//     d, err := okta.New(okta.Config{
+//     Issuer:   "https://acme.okta.com/oauth2/default",
+//     ClientID: "0oa1b2c3d4e5f6g7h8i9",
+//     Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+//     return disc.AuthServer(ctx, iss, okta.DiscoveryFallbacks(iss)...)
+//     },
+//     })
+//
+// Okta documentation:
+//
+//   - https://developer.okta.com/docs/concepts/auth-servers/
+//   - https://developer.okta.com/docs/api/openapi/okta-oauth/guides/overview/
+//   - https://developer.okta.com/docs/guides/device-authorization-grant/main/
+//   - https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/main/
+//   - https://developer.okta.com/docs/guides/refresh-tokens/main/
+//   - https://developer.okta.com/docs/guides/dpop/nonoktaresourceserver/main/
+//   - RFC 9449 (DPoP): https://www.rfc-editor.org/rfc/rfc9449
+package okta

@@ -1,0 +1,426 @@
+package okta_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// Okta app grant types, as the Admin Console names them.
+const (
+	grantDevice  = "device"
+	grantCode    = "authorization_code"
+	grantRefresh = "refresh_token"
+)
+
+// fakeOkta reproduces an Okta org on a loopback httptest server: the org
+// authorization server (issuer BASE, endpoints /oauth2/v1/...) and the
+// custom server "default" (issuer BASE/oauth2/default), whose metadata is
+// served only with the well-known path appended to the issuer; one app with
+// its grant types and client type; refresh tokens only for offline_access,
+// rotated on use; ID tokens signed with RS256; and DPoP on the token
+// endpoint (RFC 9449: proof verification, nonces, key-bound tokens). It
+// checks what Okta checks, so a driver that sends the wrong thing fails.
+type fakeOkta struct {
+	*httptest.Server
+	t *testing.T
+
+	clientID string
+	// web: the app is a Web app (confidential); the fake then refuses the
+	// public client the driver is, as Okta does.
+	web bool
+	// grants are the app's enabled grant types.
+	grants []string
+	// requireDPoP: "Require DPoP header in token requests".
+	requireDPoP bool
+	// noOIDCDiscovery: the custom server's openid-configuration is absent,
+	// leaving only the appended oauth-authorization-server document.
+	noOIDCDiscovery bool
+
+	key *rsa.PrivateKey
+
+	mu        sync.Mutex
+	nonce     string
+	jtis      map[string]bool
+	devices   map[string]*device
+	codes     map[string]*authCode
+	refresh   map[string]*grant // live refresh tokens
+	tokens    map[string]*grant // access tokens
+	requests  map[string]int    // path → count
+	proofs    int               // token requests that carried a DPoP proof
+	polls     int
+	slowDowns []int
+}
+
+type device struct {
+	userCode, scope, issuer   string
+	approved, denied, expired bool
+}
+
+type authCode struct {
+	redirectURI, challenge, scope, issuer string
+}
+
+type grant struct {
+	scope, issuer, jkt string
+}
+
+var (
+	rsaOnce sync.Once
+	rsaKey  *rsa.PrivateKey
+)
+
+func signingKey(t *testing.T) *rsa.PrivateKey {
+	rsaOnce.Do(func() {
+		var err error
+		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return rsaKey
+}
+
+func newFakeOkta(t *testing.T, configure func(*fakeOkta)) *fakeOkta {
+	f := &fakeOkta{
+		t: t, clientID: "0oa1b2c3d4e5f6g7h8i9", grants: []string{grantDevice, grantCode, grantRefresh},
+		key: signingKey(t), nonce: random(), jtis: map[string]bool{},
+		devices: map[string]*device{}, codes: map[string]*authCode{},
+		refresh: map[string]*grant{}, tokens: map[string]*grant{}, requests: map[string]int{},
+	}
+	if configure != nil {
+		configure(f)
+	}
+	mux := http.NewServeMux()
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests[r.URL.Path]++
+		f.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+
+	// The org server's documents are at the root; the custom server's are
+	// appended to its issuer. RFC 8414 path insertion
+	// (/.well-known/oauth-authorization-server/oauth2/default) is a 404.
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.metadata(f.orgIssuer(), "/oauth2/v1"))
+	mux.HandleFunc("GET /.well-known/openid-configuration", f.metadata(f.orgIssuer(), "/oauth2/v1"))
+	mux.HandleFunc("GET /oauth2/default/.well-known/oauth-authorization-server", f.metadata(f.customIssuer(), "/oauth2/default/v1"))
+	if !f.noOIDCDiscovery {
+		mux.HandleFunc("GET /oauth2/default/.well-known/openid-configuration", f.metadata(f.customIssuer(), "/oauth2/default/v1"))
+	}
+	for _, as := range []struct{ issuer, prefix string }{
+		{f.orgIssuer(), "/oauth2/v1"},
+		{f.customIssuer(), "/oauth2/default/v1"},
+	} {
+		mux.HandleFunc("POST "+as.prefix+"/device/authorize", func(w http.ResponseWriter, r *http.Request) { f.deviceAuthorize(w, r, as.issuer) })
+		mux.HandleFunc("POST "+as.prefix+"/token", func(w http.ResponseWriter, r *http.Request) { f.token(w, r, as.issuer) })
+		mux.HandleFunc("GET "+as.prefix+"/authorize", func(w http.ResponseWriter, r *http.Request) { f.authorize(w, r, as.issuer) })
+		mux.HandleFunc("GET "+as.prefix+"/keys", f.keys)
+		mux.HandleFunc("GET "+as.prefix+"/userinfo", f.userinfo)
+	}
+	return f
+}
+
+func (f *fakeOkta) orgIssuer() string    { return f.URL }
+func (f *fakeOkta) customIssuer() string { return f.URL + "/oauth2/default" }
+
+func (f *fakeOkta) set(change func(*fakeOkta)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+func (f *fakeOkta) count(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests[path]
+}
+
+func (f *fakeOkta) proofCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.proofs
+}
+
+func (f *fakeOkta) enabled(g string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.grants, g)
+}
+
+func (f *fakeOkta) metadata(issuer, prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.json(w, http.StatusOK, "metadata.json", map[string]string{"$ISSUER": issuer, "$PREFIX": f.URL + prefix, "$BASE": f.URL})
+	}
+}
+
+func (f *fakeOkta) json(w http.ResponseWriter, status int, name string, vars map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(canned(f.t, name, vars))
+}
+
+// fail answers an OAuth error; invalid_client is a 401, the rest 400.
+func (f *fakeOkta) fail(w http.ResponseWriter, name string, vars map[string]string) {
+	status := http.StatusBadRequest
+	if name == "invalid_client" {
+		status = http.StatusUnauthorized
+	}
+	f.json(w, status, "errors/"+name+".json", vars)
+}
+
+// client checks the client as Okta does: a known client ID, and a public
+// (Native) app, since the driver sends no client authentication.
+func (f *fakeOkta) client(w http.ResponseWriter, r *http.Request) bool {
+	if r.PostForm.Get("client_id") != f.clientID || f.web {
+		f.fail(w, "invalid_client", nil)
+		return false
+	}
+	return true
+}
+
+func (f *fakeOkta) deviceAuthorize(w http.ResponseWriter, r *http.Request, issuer string) {
+	r.ParseForm()
+	if !f.client(w, r) {
+		return
+	}
+	if !f.enabled(grantDevice) {
+		f.fail(w, "unauthorized_client", nil)
+		return
+	}
+	dc, uc := random(), strings.ToUpper(random()[:8])
+	f.mu.Lock()
+	f.devices[dc] = &device{userCode: uc, scope: r.PostForm.Get("scope"), issuer: issuer}
+	f.mu.Unlock()
+	f.json(w, http.StatusOK, "device_authorize.json", map[string]string{"$DEVICE_CODE": dc, "$USER_CODE": uc, "$BASE": f.URL})
+}
+
+func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) {
+	r.ParseForm()
+	if !f.client(w, r) {
+		return
+	}
+	jkt, ok := f.checkDPoP(w, r)
+	if !ok {
+		return
+	}
+	form := r.PostForm
+	switch form.Get("grant_type") {
+	case provider.GrantTypeDeviceCode:
+		if !f.enabled(grantDevice) {
+			f.fail(w, "unauthorized_client", nil)
+			return
+		}
+		f.mu.Lock()
+		f.polls++
+		d := f.devices[form.Get("device_code")]
+		var code string
+		switch {
+		case d == nil || d.issuer != issuer:
+			code = "invalid_grant"
+		case d.expired:
+			code = "expired_token"
+		case d.denied:
+			code = "access_denied"
+		case slices.Contains(f.slowDowns, f.polls):
+			code = "slow_down"
+		case !d.approved:
+			code = "authorization_pending"
+		}
+		f.mu.Unlock()
+		if code != "" {
+			f.fail(w, code, nil)
+			return
+		}
+		f.issue(w, &grant{scope: d.scope, issuer: issuer, jkt: jkt})
+	case provider.GrantTypeAuthorizationCode:
+		f.mu.Lock()
+		c := f.codes[form.Get("code")]
+		delete(f.codes, form.Get("code"))
+		f.mu.Unlock()
+		switch {
+		case c == nil || c.issuer != issuer:
+			f.fail(w, "invalid_grant_code", nil)
+		case form.Get("redirect_uri") != c.redirectURI:
+			f.fail(w, "invalid_grant_redirect", nil)
+		case s256(form.Get("code_verifier")) != c.challenge:
+			f.fail(w, "invalid_grant_verifier", nil)
+		default:
+			f.issue(w, &grant{scope: c.scope, issuer: issuer, jkt: jkt})
+		}
+	case provider.GrantTypeRefreshToken:
+		if !f.enabled(grantRefresh) {
+			f.fail(w, "unauthorized_client", nil)
+			return
+		}
+		rt := form.Get("refresh_token")
+		f.mu.Lock()
+		g := f.refresh[rt]
+		bound := g != nil && g.jkt != "" && g.jkt != jkt
+		if g != nil && !bound {
+			delete(f.refresh, rt) // rotation: the refresh token used is spent
+		}
+		f.mu.Unlock()
+		switch {
+		case g == nil || g.issuer != issuer:
+			f.fail(w, "invalid_grant", nil)
+		case bound:
+			f.fail(w, "dpop_key_mismatch", nil)
+		default:
+			f.issue(w, &grant{scope: g.scope, issuer: issuer, jkt: g.jkt})
+		}
+	default:
+		f.fail(w, "unauthorized_client", nil)
+	}
+}
+
+// issue answers a token response: token_type DPoP for a key-bound token, a
+// refresh token only for offline_access with the grant enabled, an ID token
+// for openid.
+func (f *fakeOkta) issue(w http.ResponseWriter, g *grant) {
+	scopes := strings.Fields(g.scope)
+	at := "eyJraWQiOiJhdCJ9." + random()
+	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": g.scope, "$TOKEN_TYPE": "Bearer", "$ID_TOKEN": ""}
+	if g.jkt != "" {
+		vars["$TOKEN_TYPE"] = "DPoP"
+	}
+	if slices.Contains(scopes, "openid") {
+		vars["$ID_TOKEN"] = f.idToken(g.issuer)
+	}
+	name := "token_no_refresh.json"
+	f.mu.Lock()
+	if slices.Contains(scopes, "offline_access") && slices.Contains(f.grants, grantRefresh) {
+		name = "token.json"
+		vars["$REFRESH_TOKEN"] = random()
+		f.refresh[vars["$REFRESH_TOKEN"]] = g
+	}
+	f.tokens[at] = g
+	f.mu.Unlock()
+	f.json(w, http.StatusOK, name, vars)
+}
+
+func (f *fakeOkta) idToken(issuer string) string {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "k1"}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	claims, _ := json.Marshal(map[string]any{
+		"iss": issuer, "sub": "00u1a2b3c4D5e6F7g8h9", "aud": f.clientID, "iat": now, "exp": now + 3600,
+		"name": "Alice Example", "preferred_username": "alice@example.com", "ver": 1,
+	})
+	jws, err := signer.Sign(claims)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	s, _ := jws.CompactSerialize()
+	return s
+}
+
+func (f *fakeOkta) keys(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+}
+
+func (f *fakeOkta) userinfo(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	g := f.tokens[tok]
+	f.mu.Unlock()
+	if !ok || g == nil || g.jkt != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	f.json(w, http.StatusOK, "userinfo.json", nil)
+}
+
+// authorize is the browser leg: the fake user signs in and consents at once.
+func (f *fakeOkta) authorize(w http.ResponseWriter, r *http.Request, issuer string) {
+	q := r.URL.Query()
+	ru, err := url.Parse(q.Get("redirect_uri"))
+	switch {
+	case q.Get("client_id") != f.clientID:
+		http.Error(w, "invalid client_id", http.StatusBadRequest)
+		return
+	case err != nil || ru.Scheme != "http" || ru.Hostname() != "127.0.0.1" || ru.Path != "/callback":
+		http.Error(w, "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings", http.StatusBadRequest)
+		return
+	}
+	back := ru.Query()
+	back.Set("state", q.Get("state"))
+	switch {
+	case q.Get("response_type") != "code":
+		back.Set("error", "unsupported_response_type")
+	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+		back.Set("error", "invalid_request")
+		back.Set("error_description", "PKCE code challenge is required when the token endpoint authentication method is 'NONE'.")
+	case !f.enabled(grantCode):
+		back.Set("error", "unauthorized_client")
+	default:
+		code := random()
+		f.mu.Lock()
+		f.codes[code] = &authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), issuer: issuer}
+		f.mu.Unlock()
+		back.Set("code", code)
+	}
+	ru.RawQuery = back.Encode()
+	http.Redirect(w, r, ru.String(), http.StatusFound)
+}
+
+func (f *fakeOkta) approve(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.approved = true }))
+}
+func (f *fakeOkta) deny(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.denied = true }))
+}
+func (f *fakeOkta) expire(userCode string) {
+	f.must(f.setDevice(userCode, func(d *device) { d.expired = true }))
+}
+
+func (f *fakeOkta) must(err error) {
+	if err != nil {
+		f.t.Error(err)
+	}
+}
+
+// setDevice changes the device authorization with the user code, as the
+// user does on the verification page.
+func (f *fakeOkta) setDevice(userCode string, set func(*device)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.devices {
+		if d.userCode == userCode {
+			set(d)
+			return nil
+		}
+	}
+	return fmt.Errorf("fake: no device authorization with user code %s", userCode)
+}
+
+// deviceScope is the scope a device authorization asked for.
+func (f *fakeOkta) deviceScope(userCode string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.devices {
+		if d.userCode == userCode {
+			return d.scope
+		}
+	}
+	return ""
+}

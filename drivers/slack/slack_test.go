@@ -1,0 +1,293 @@
+package slack_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpauth/mcpauth/drivers/slack"
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+func newDriver(t *testing.T, f *fakeSlack, configure func(*slack.Config)) provider.Driver {
+	t.Helper()
+	cfg := slack.Config{BaseURL: f.URL, ClientID: f.clientID, Scopes: []string{"chat:write", "users:read"}}
+	if configure != nil {
+		configure(&cfg)
+	}
+	d, err := slack.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestPKCELoginAndRotation(t *testing.T) {
+	f := newFakeSlack(t, nil)
+	d := newDriver(t, f, nil)
+	ctx := testContext(t)
+	// auto on a headless machine: Slack offers PKCE only, so PKCE it is.
+	tok, err := pkceLogin(t, d, provider.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The user token comes from authed_user; scopes comma-separated in Slack's order.
+	if !strings.HasPrefix(tok.AccessToken, "xoxe.xoxp-") || tok.TokenType != "Bearer" ||
+		!slices.Equal(tok.Scopes, []string{"channels:history", "chat:write", "users:read"}) {
+		t.Fatalf("token = %v", tok)
+	}
+	if left := time.Until(tok.Expiry); tok.RefreshToken == "" || left <= 11*time.Hour || left > 12*time.Hour {
+		t.Fatalf("token = %v, want a 12 h expiry and a refresh token", tok)
+	}
+	id, err := d.(provider.Identifier).Identity(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Subject != "T12345678/W12345678" || id.DisplayName != "grace (Subarachnoid Workspace)" {
+		t.Fatalf("identity = %+v", id)
+	}
+
+	now := time.Now()
+	store := &provider.TokenStore{Now: func() time.Time { return now }}
+	key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
+	store.Put(key, tok)
+	now = tok.Expiry.Add(time.Minute)
+	fresh, err := store.Token(ctx, key, d.(provider.Refresher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == "" || fresh.RefreshToken == tok.RefreshToken ||
+		!slices.Equal(fresh.Scopes, tok.Scopes) {
+		t.Fatalf("refresh did not rotate: old %v new %v", tok, fresh)
+	}
+	if _, err := d.(provider.Identifier).Identity(ctx, fresh); err != nil {
+		t.Fatalf("refreshed token refused: %v", err)
+	}
+	// The refresh token used was revoked.
+	_, err = d.(provider.Refresher).Refresh(ctx, tok)
+	var oe *provider.OAuthError
+	if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != "invalid_refresh_token" || oe.StatusCode != 200 {
+		t.Fatalf("old refresh token: err = %v", err)
+	}
+	now = fresh.Expiry.Add(time.Minute)
+	if again, err := store.Token(ctx, key, d.(provider.Refresher)); err != nil || again.AccessToken == fresh.AccessToken {
+		t.Fatalf("second refresh = %v, %v", again, err)
+	}
+}
+
+func TestLoginWithoutRotation(t *testing.T) {
+	f := newFakeSlack(t, func(f *fakeSlack) { f.rotation = false })
+	d := newDriver(t, f, nil)
+	tok, err := pkceLogin(t, d, provider.PreferPKCE, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok.AccessToken, "xoxp-") || !tok.Expiry.IsZero() || tok.RefreshToken != "" ||
+		!slices.Equal(tok.Scopes, []string{"chat:write", "users:read"}) {
+		t.Fatalf("token = %v", tok)
+	}
+	if _, err := d.(provider.Refresher).Refresh(testContext(t), tok); !errors.Is(err, provider.ErrInvalidGrant) {
+		t.Fatalf("refresh without refresh token: err = %v", err)
+	}
+}
+
+func TestNoDeviceGrant(t *testing.T) {
+	f := newFakeSlack(t, nil)
+	d := newDriver(t, f, nil)
+	if _, ok := d.(provider.DeviceAuthorizer); ok {
+		t.Fatal("the Slack driver offers a device grant")
+	}
+	_, err := pkceLogin(t, d, provider.PreferDevice, nil)
+	if !errors.Is(err, provider.ErrGrantUnsupported) {
+		t.Fatalf("device preference: err = %v", err)
+	}
+	desc := d.Describe()
+	if !slices.Equal(desc.Grants, []provider.Grant{provider.GrantPKCE}) || desc.Name != "slack" || desc.ClientID != f.clientID ||
+		!slices.Equal(desc.DefaultScopes, []string{"chat:write", "users:read"}) || len(desc.Quirks) == 0 {
+		t.Fatalf("description = %+v", desc)
+	}
+	if m, _ := d.Metadata(testContext(t)); m.Offers(provider.GrantDevice) || !m.Offers(provider.GrantPKCE) {
+		t.Fatalf("metadata = %+v", m)
+	}
+}
+
+func TestBotScopesRefused(t *testing.T) {
+	f := newFakeSlack(t, nil)
+	d := newDriver(t, f, nil)
+	_, err := pkceLogin(t, d, provider.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
+	if !errors.Is(err, slack.ErrBotScope) || !strings.Contains(err.Error(), "commands, incoming-webhook") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.count("/oauth/v2/authorize"); n != 0 {
+		t.Errorf("the browser was sent to Slack %d times for a refused request", n)
+	}
+	if _, err := slack.New(slack.Config{ClientID: "x", Scopes: []string{"chat:write.public"}}); !errors.Is(err, slack.ErrBotScope) {
+		t.Errorf("New with a bot-only scope: err = %v", err)
+	}
+	// A name shared by both token types is a user scope here.
+	if err := slack.CheckUserScopes([]string{"chat:write", "channels:history", "users:read"}); err != nil {
+		t.Errorf("user scopes refused: %v", err)
+	}
+}
+
+func TestAuthCodeURL(t *testing.T) {
+	d, err := slack.New(slack.Config{ClientID: "1.2", Scopes: []string{"chat:write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
+		State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:9/callback", Scopes: []string{"channels:history", "users:read"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(u)
+	q := pu.Query()
+	if pu.Scheme+"://"+pu.Host+pu.Path != "https://slack.com/oauth/v2/authorize" || q.Has("scope") ||
+		q.Get("user_scope") != "channels:history,users:read" || q.Get("client_id") != "1.2" || q.Get("state") != "s" ||
+		q.Get("code_challenge") != "c" || q.Get("code_challenge_method") != "S256" || q.Get("redirect_uri") != "http://127.0.0.1:9/callback" {
+		t.Fatalf("URL = %s", u)
+	}
+	d, _ = slack.New(slack.Config{ClientID: "1.2"})
+	if _, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{State: "s"}); err == nil {
+		t.Error("no scopes at all accepted")
+	}
+}
+
+// authorize runs the browser leg without following the redirect.
+func authorize(t *testing.T, d provider.Driver, challenge, redirect string) string {
+	t.Helper()
+	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
+		State: "st", CodeChallenge: challenge, RedirectURI: redirect,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: HTTP %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("code")
+}
+
+func TestExchangeErrors(t *testing.T) {
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	const redirect = "http://127.0.0.1:5555/callback"
+	f := newFakeSlack(t, func(f *fakeSlack) { f.secret = "shh" })
+	good := newDriver(t, f, func(c *slack.Config) { c.ClientSecret = "shh" })
+	tests := []struct {
+		name               string
+		d                  provider.Driver
+		verifier, redirect string
+		code               string
+		want               error
+	}{
+		{"wrong verifier", good, "wrong-verifier-wrong-verifier-wrong-verifier-1", redirect, "invalid_code", provider.ErrInvalidGrant},
+		{"other redirect URI", good, verifier, "http://127.0.0.1:6666/callback", "bad_redirect_uri", provider.ErrInvalidGrant},
+		{"unknown client", newDriver(t, f, func(c *slack.Config) { c.ClientID = "9.9"; c.ClientSecret = "shh" }), verifier, redirect, "invalid_client_id", provider.ErrInvalidClient},
+		{"wrong secret", newDriver(t, f, func(c *slack.Config) { c.ClientSecret = "nope" }), verifier, redirect, "bad_client_secret", provider.ErrInvalidClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code := authorize(t, good, s256(verifier), redirect)
+			_, err := tt.d.(provider.CodeExchanger).Exchange(testContext(t), code, tt.verifier, tt.redirect)
+			var oe *provider.OAuthError
+			if !errors.Is(err, tt.want) || !errors.As(err, &oe) || oe.Code != tt.code || oe.StatusCode != 200 {
+				t.Fatalf("err = %v, want %s", err, tt.code)
+			}
+		})
+	}
+	t.Run("code used twice", func(t *testing.T) {
+		code := authorize(t, good, s256(verifier), redirect)
+		ex := good.(provider.CodeExchanger)
+		if _, err := ex.Exchange(testContext(t), code, verifier, redirect); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ex.Exchange(testContext(t), code, verifier, redirect); !errors.Is(err, provider.ErrInvalidGrant) {
+			t.Fatalf("second use: err = %v", err)
+		}
+	})
+}
+
+// TestStepUp runs the whole missing_scope round: the API refuses with
+// HTTP 200, Challenge names the scope, a second login with the union of
+// scopes gets a token the API accepts.
+func TestStepUp(t *testing.T) {
+	f := newFakeSlack(t, nil)
+	d := newDriver(t, f, nil)
+	ctx := testContext(t)
+	tok, err := pkceLogin(t, d, provider.PreferPKCE, []string{"chat:write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(tok *provider.Token) provider.APIResponse {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL+"/api/conversations.history", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return provider.APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	}
+	resp := call(tok)
+	c, ok := d.(provider.Challenger).Challenge(resp)
+	if resp.StatusCode != 200 || !ok || !slices.Equal(c.Scopes, []string{"channels:history"}) || !strings.Contains(c.Description, "chat:write") {
+		t.Fatalf("challenge on HTTP %d = %+v, %v", resp.StatusCode, c, ok)
+	}
+	tok2, err := pkceLogin(t, d, provider.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := d.(provider.Challenger).Challenge(call(tok2)); ok {
+		t.Fatalf("stepped-up token still challenged: %+v", c)
+	}
+}
+
+func TestClaims(t *testing.T) {
+	for iss, want := range map[string]bool{
+		"https://slack.com":       true,
+		"https://slack.com/":      true,
+		"http://slack.com":        false,
+		"https://api.slack.com":   false,
+		"https://acme.slack.com":  false,
+		"https://slack.com/oauth": false,
+		"https://slack.com.evil":  false,
+		"https://slack.com:444":   false,
+		"https://github.com":      false,
+		"not a url at all :%":     false,
+	} {
+		if got := slack.Claims(iss); got != want {
+			t.Errorf("Claims(%q) = %v, want %v", iss, got, want)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	for name, cfg := range map[string]slack.Config{
+		"no client ID":   {},
+		"http base URL":  {ClientID: "x", BaseURL: "http://slack.com"},
+		"base with path": {ClientID: "x", BaseURL: "https://slack.com/api"},
+	} {
+		if _, err := slack.New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	m, err := slack.StaticMetadata(slack.DefaultBaseURL)
+	if err != nil || m.Issuer != "https://slack.com" || m.TokenEndpoint != "https://slack.com/api/oauth.v2.access" ||
+		m.AuthorizationEndpoint != "https://slack.com/oauth/v2/authorize" || m.DeviceAuthorizationEndpoint != "" {
+		t.Fatalf("metadata = %+v, %v", m, err)
+	}
+}

@@ -1,0 +1,75 @@
+package registry
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// BenchmarkPluginOverhead measures what running a driver as a plugin costs
+// against running the same driver in process: the cold start (fork, exec,
+// checksum, handshake, AutoMTLS, Configure) and the per-call overhead (one
+// AuthCodeURL, which is pure computation in the driver, so the difference is
+// the gRPC round trip). It reports both and their ratio:
+//
+//	go test -run '^$' -bench PluginOverhead -benchtime 200x ./registry/
+func BenchmarkPluginOverhead(b *testing.B) {
+	meta := &provider.AuthServerMetadata{Issuer: "https://as.example", AuthorizationEndpoint: "https://as.example/authorize",
+		TokenEndpoint: "https://as.example/token"}
+	cfg := provider.DriverConfig{Issuer: meta.Issuer, ClientID: "bench", Metadata: meta}
+	req := provider.AuthCodeRequest{State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:1/callback", Scopes: []string{"openid"}}
+	ctx := context.Background()
+
+	f := builtins["oidc"]
+	inproc, err := f(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec, err := BuiltinPluginSpec("bench", "oidc", cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm := OpenPlugin(spec)
+	defer warm.Close()
+	if err := warm.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+
+	call := func(d provider.Driver) time.Duration {
+		t0 := time.Now()
+		if _, err := d.(provider.CodeExchanger).AuthCodeURL(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+
+	const starts = 10
+	var cold time.Duration
+	for range starts {
+		p := OpenPlugin(spec)
+		t0 := time.Now()
+		if err := p.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cold += time.Since(t0)
+		p.Close()
+	}
+	cold /= starts
+
+	// Interleaved, so drift in the machine's load hits both forms alike.
+	var inT, outT time.Duration
+	n := 0
+	for b.Loop() {
+		inT += call(inproc)
+		outT += call(warm)
+		n++
+	}
+	in, out := float64(inT.Nanoseconds())/float64(n), float64(outT.Nanoseconds())/float64(n)
+	b.ReportMetric(in, "inproc-ns/call")
+	b.ReportMetric(out, "plugin-ns/call")
+	b.ReportMetric(out/in, "call-ratio")
+	b.ReportMetric(float64(cold.Microseconds())/1000, "cold-start-ms")
+	b.ReportMetric(float64(cold.Nanoseconds())/in, "cold-start/inproc-call")
+}
