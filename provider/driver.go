@@ -38,6 +38,25 @@ type Description struct {
 	// Quirks lists, for humans, what the driver does differently from the
 	// generic OIDC driver.
 	Quirks []string
+	// ChallengeStatuses are the HTTP statuses of API responses the driver's
+	// Challenge can read a scope challenge from; nil means 401 and 403
+	// (RFC 6750 §3.1). GitHub hides what a token may not see behind 404;
+	// Slack refuses with 200 and {"ok":false,"error":"missing_scope"}.
+	ChallengeStatuses []int
+}
+
+// ReadsChallenge reports whether an API response with this status should be
+// handed to the driver's Challenge.
+func (d Description) ReadsChallenge(status int) bool {
+	if d.ChallengeStatuses == nil {
+		return status == 401 || status == 403
+	}
+	for _, s := range d.ChallengeStatuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
 }
 
 // Offers reports whether the description lists g.

@@ -177,6 +177,8 @@ func (d *driver) Describe() provider.Description {
 		ClientID:      d.cfg.ClientID,
 		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
 		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		// GitHub answers 404 for what a token may not see.
+		ChallengeStatuses: []int{401, 403, 404},
 		Quirks: []string{
 			"no discovery: fixed endpoints " + deviceCodePath + ", " + authorizePath + " and " + accessTokenPath + " on " + d.cfg.BaseURL,
 			"replies are form-encoded unless the request sends Accept: application/json; granted scopes are comma-separated",

@@ -150,6 +150,8 @@ func (d *driver) Describe() provider.Description {
 		ClientID:      d.cfg.ClientID,
 		Grants:        []provider.Grant{provider.GrantPKCE},
 		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		// Web API refusals are 200 {"ok":false,"error":"missing_scope"}.
+		ChallengeStatuses: []int{200, 401, 403},
 		Quirks: []string{
 			"no device grant: authorization code with PKCE and a loopback redirect only (the app must enable PKCE)",
 			"user scopes only: requested as user_scope, never scope; PKCE apps cannot request bot scopes, and bot-only scopes are refused",

@@ -142,8 +142,10 @@ type Description struct {
 	DefaultScopes []string               `protobuf:"bytes,4,rep,name=default_scopes,json=defaultScopes,proto3" json:"default_scopes,omitempty"`
 	Quirks        []string               `protobuf:"bytes,5,rep,name=quirks,proto3" json:"quirks,omitempty"`
 	ClientId      string                 `protobuf:"bytes,6,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Empty means 401 and 403 (see provider.Description.ChallengeStatuses).
+	ChallengeStatuses []int32 `protobuf:"varint,7,rep,packed,name=challenge_statuses,json=challengeStatuses,proto3" json:"challenge_statuses,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Description) Reset() {
@@ -216,6 +218,13 @@ func (x *Description) GetClientId() string {
 		return x.ClientId
 	}
 	return ""
+}
+
+func (x *Description) GetChallengeStatuses() []int32 {
+	if x != nil {
+		return x.ChallengeStatuses
+	}
+	return nil
 }
 
 type ConfigureRequest struct {
@@ -1512,14 +1521,15 @@ const file_driver_proto_rawDesc = "" +
 	"\x14CapabilitiesResponse\x12\x14\n" +
 	"\x05minor\x18\x01 \x01(\rR\x05minor\x12\x12\n" +
 	"\x04rpcs\x18\x02 \x03(\tR\x04rpcs\x12@\n" +
-	"\vdescription\x18\x03 \x01(\v2\x1e.mcpauth.driver.v1.DescriptionR\vdescription\"\xaf\x01\n" +
+	"\vdescription\x18\x03 \x01(\v2\x1e.mcpauth.driver.v1.DescriptionR\vdescription\"\xde\x01\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x16\n" +
 	"\x06grants\x18\x03 \x03(\tR\x06grants\x12%\n" +
 	"\x0edefault_scopes\x18\x04 \x03(\tR\rdefaultScopes\x12\x16\n" +
 	"\x06quirks\x18\x05 \x03(\tR\x06quirks\x12\x1b\n" +
-	"\tclient_id\x18\x06 \x01(\tR\bclientId\"\xaa\x02\n" +
+	"\tclient_id\x18\x06 \x01(\tR\bclientId\x12-\n" +
+	"\x12challenge_statuses\x18\a \x03(\x05R\x11challengeStatuses\"\xaa\x02\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x16\n" +

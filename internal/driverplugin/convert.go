@@ -16,8 +16,12 @@ func toProtoDescription(d provider.Description) *pb.Description {
 	for i, g := range d.Grants {
 		grants[i] = string(g)
 	}
+	statuses := make([]int32, len(d.ChallengeStatuses))
+	for i, s := range d.ChallengeStatuses {
+		statuses[i] = int32(s)
+	}
 	return &pb.Description{Name: d.Name, Version: d.Version, Grants: grants,
-		DefaultScopes: d.DefaultScopes, Quirks: d.Quirks, ClientId: d.ClientID}
+		DefaultScopes: d.DefaultScopes, Quirks: d.Quirks, ClientId: d.ClientID, ChallengeStatuses: statuses}
 }
 
 func fromProtoDescription(d *pb.Description) provider.Description {
@@ -25,8 +29,12 @@ func fromProtoDescription(d *pb.Description) provider.Description {
 	for i, g := range d.GetGrants() {
 		grants[i] = provider.Grant(g)
 	}
+	var statuses []int
+	for _, s := range d.GetChallengeStatuses() {
+		statuses = append(statuses, int(s))
+	}
 	return provider.Description{Name: d.GetName(), Version: d.GetVersion(), Grants: grants,
-		DefaultScopes: d.GetDefaultScopes(), Quirks: d.GetQuirks(), ClientID: d.GetClientId()}
+		DefaultScopes: d.GetDefaultScopes(), Quirks: d.GetQuirks(), ClientID: d.GetClientId(), ChallengeStatuses: statuses}
 }
 
 func toProtoMetadata(m *provider.AuthServerMetadata) *pb.AuthServerMetadata {
