@@ -1,0 +1,77 @@
+// Package mcpauth lets a stdio MCP server built on mcp-go obtain OAuth
+// tokens at run time, for the APIs its tools call, instead of reading a
+// long-lived personal access token from a config file.
+//
+//	d, _ := oidc.New(oidc.Config{Issuer: "https://login.example.com", ClientID: "my-app", Discover: disc.AuthServer})
+//	auth, err := mcpauth.New(ctx, mcpauth.Options{
+//		Providers: []mcpauth.Provider{{Name: "example", Driver: d, Scopes: []string{"openid", "offline_access"}}},
+//	})
+//	s := server.NewMCPServer("my-server", "1.0.0", server.WithToolCapabilities(true))
+//	auth.Protect(s, mcp.NewTool("list_repos"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+//		resp, err := mcpauth.HTTPClient(ctx, "example").Get("https://api.example.com/repos")
+//		...
+//	}, mcpauth.Need("example", "repo:read"))
+//	err = auth.ServeStdio(ctx, s)
+//
+// # Modes
+//
+// Lazy (the default) lists every tool. A protected call without a token
+// starts the provider's login — or joins the one in flight: there is one
+// login per provider at a time, whatever the number of calls — shows it to
+// the user, waits for it (Options.WaitTimeout) and then runs. Explicit
+// lists auth_login and auth_status until the user logs in; the protected
+// tools then appear, and notifications/tools/list_changed is written before
+// auth_login's result. auth_logout forgets the token.
+//
+// # Showing the login
+//
+// By what the client declared, per request:
+//
+//   - MCP 2026-07-28 clients with URL elicitation: an input_required result
+//     carrying a URL-mode elicitation (SEP-2322 multi round trip); the client
+//     retries the call with the user's answer.
+//   - MCP 2025-11-25 clients with elicitation.url: elicitation/create in URL
+//     mode with a fresh elicitationId (mcp-go sends it on the handler's
+//     behalf), then notifications/elicitation/complete when the login
+//     succeeds.
+//   - Clients with form elicitation only: a form carrying the device code
+//     and the verification URI as text (the device grant is used then).
+//   - Clients without elicitation: a tool result with the link and the code,
+//     asking to call the tool again; the login goes on in the background.
+//
+// decline and cancel stop the login and the tool does not run; an answer
+// naming a login that is no longer current is refused (ErrStaleFlow). The
+// URL shown is the authorization server's own verification_uri or the
+// authorization URL the driver built, its host checked against the
+// issuer's; the elicitation message carries the code, never the URL. While
+// a call waits, notifications/progress go to the caller's progressToken, if
+// it sent one.
+//
+// The grant is chosen per login by provider.SelectGrant: authorization code
+// with PKCE and a loopback redirect (RFC 8252) when a browser on this
+// machine is likely, the device grant (RFC 8628) otherwise, overridable per
+// Provider.
+//
+// # Tokens
+//
+// Tokens live in memory only (provider.TokenStore, keyed by issuer, client
+// and subject), are refreshed on demand, and never reach stdout, a log, a
+// tool result, an elicitation or a file. Tool handlers read them with
+// Token, or better use HTTPClient, which also performs scope step-up
+// (RFC 6750 §3.1 insufficient_scope; SEP-835).
+//
+// # Client ID Metadata Documents
+//
+// A host may pass its Client ID Metadata Document URL in the
+// MCP_OAUTH_CLIENT_ID environment variable or in the client capability
+// CapabilityClientIDMetadataDocument. It is used as client_id only where the
+// authorization server metadata says client_id_metadata_document_supported
+// and only if it is an https URL with a path; otherwise it is ignored, with a
+// log line on stderr saying why. mcpauth never fetches it.
+//
+// # stdout
+//
+// ServeStdio claims fds 0 and 1 for the MCP transport before serving, so
+// nothing else in the process — a library's print, a plugin inheriting
+// stdin — can read or corrupt the JSON-RPC stream. Logs go to stderr.
+package mcpauth

@@ -1,0 +1,108 @@
+package mcpauth_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+)
+
+// TestExplicitLogin: only auth_login, auth_status (and unprotected tools)
+// are listed until login; auth_login's result arrives after
+// notifications/tools/list_changed, the protected tools are then listed and
+// work, and auth_logout takes them away again.
+func TestExplicitLogin(t *testing.T) {
+	for _, cfg := range goClients {
+		t.Run(cfg.lib+"/"+cfg.version, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, zitadelop.Options{})
+			cfg.elicit = "url"
+			cfg.onElicit = func(e elicitation) string { return approve(t, h.op, e) }
+			c := startClient(t, h.serverCmd([]string{"-mode", "explicit"}), cfg)
+			ctx := testContext(t)
+			before := []string{"auth_login", "auth_status", "hello"}
+			if got, err := c.Tools(ctx); err != nil || !slices.Equal(got, before) {
+				t.Fatalf("tools before login = %v, %v; want %v", got, err, before)
+			}
+			res, err := c.Call(ctx, "auth_login", nil, nil)
+			c.Mark("auth_login result")
+			if err != nil || res.IsError || !strings.Contains(res.Text, "logged in as "+h.op.Username) {
+				t.Fatalf("auth_login = %+v, %v", res, err)
+			}
+			ev := c.Events()
+			changed, result := slices.Index(ev, "list_changed"), slices.Index(ev, "auth_login result")
+			if changed < 0 || changed > result {
+				t.Fatalf("events %v: want list_changed before the auth_login result", ev)
+			}
+			after := []string{"auth_login", "auth_logout", "auth_status", "corp_call_api", "corp_whoami", "hello", "ping"}
+			if got, err := c.Tools(ctx); err != nil || !slices.Equal(got, after) {
+				t.Fatalf("tools after login = %v, %v; want %v", got, err, after)
+			}
+			if res, err := c.Call(ctx, "corp_whoami", nil, nil); err != nil || res.Text != "subject: "+h.op.Username {
+				t.Fatalf("corp_whoami = %+v, %v", res, err)
+			}
+			status, err := c.Call(ctx, "auth_status", nil, nil)
+			if err != nil || !strings.Contains(status.Text, "corp: logged in as "+h.op.Username) {
+				t.Fatalf("auth_status = %+v, %v", status, err)
+			}
+			if res, err := c.Call(ctx, "auth_logout", nil, nil); err != nil || res.IsError {
+				t.Fatalf("auth_logout = %+v, %v", res, err)
+			}
+			if got, err := c.Tools(ctx); err != nil || !slices.Equal(got, before) {
+				t.Fatalf("tools after logout = %v, %v; want %v", got, err, before)
+			}
+		})
+	}
+}
+
+// TestExplicitLoginWireOrder checks the order on the wire itself: the
+// notifications/tools/list_changed line precedes the auth_login response
+// line on the server's stdout.
+func TestExplicitLoginWireOrder(t *testing.T) {
+	h := newHarness(t, zitadelop.Options{})
+	r := startRaw(t, h.serverCmd([]string{"-mode", "explicit"}), false, map[string]any{"elicitation": map[string]any{"form": map[string]any{}, "url": map[string]any{}}})
+	ctx := testContext(t)
+	id := r.Send("tools/call", map[string]any{"name": "auth_login", "arguments": map[string]any{"scopes": []string{"profile"}}})
+	var order []string
+	for {
+		m := r.Next(ctx)
+		switch {
+		case m["method"] == "elicitation/create":
+			params := m["params"].(map[string]any)
+			approve(t, h.op, elicitation{Mode: "url", Message: params["message"].(string), URL: params["url"].(string)})
+			r.Reply(m["id"], map[string]any{"action": "accept"})
+		case m["method"] == "notifications/tools/list_changed":
+			order = append(order, "list_changed")
+		case m["method"] == nil && m["id"] != nil:
+			order = append(order, "response")
+			res := m["result"].(map[string]any)
+			if text := resultText(res); !strings.Contains(text, "logged in") || !strings.Contains(text, "profile") {
+				t.Errorf("auth_login result %q, want logged in with the profile scope", text)
+			}
+			if got := m["id"]; got != float64(id) {
+				t.Fatalf("response to %v, want %d", got, id)
+			}
+			if !slices.Equal(order, []string{"list_changed", "response"}) {
+				t.Fatalf("wire order %v, want list_changed then the response", order)
+			}
+			return
+		}
+	}
+}
+
+// TestExplicitLoginProviderArgument: auth_login with an unknown provider is
+// a tool error and starts nothing.
+func TestExplicitLoginProviderArgument(t *testing.T) {
+	h := newHarness(t, zitadelop.Options{})
+	c := startClient(t, h.serverCmd([]string{"-mode", "explicit"}), clientConfig{lib: "mcp-go", version: v20251125, elicit: "url",
+		onElicit: func(elicitation) string { t.Error("unexpected elicitation"); return "cancel" }})
+	res, err := c.Call(context.Background(), "auth_login", map[string]any{"provider": "nope"}, nil)
+	if err == nil && !res.IsError {
+		t.Fatalf("auth_login(nope) = %+v, want an error", res)
+	}
+	if n := h.op.Requests(h.op.DevicePath()); n != 0 {
+		t.Errorf("%d device authorizations, want 0", n)
+	}
+}

@@ -1,0 +1,432 @@
+package mcpauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// providerState is one configured provider: its token key and its login.
+type providerState struct {
+	a   *Auth
+	cfg Provider
+
+	mu       sync.Mutex
+	key      provider.Key
+	loggedIn bool            // a token is stored under key
+	enabled  bool            // explicit mode: logged in and not logged out
+	driver   provider.Driver // the driver that issued the token (refresh)
+	who      string          // display name or subject of the user
+	flow     *flow           // the latest login, running or finished
+	rebound  map[string]provider.Driver
+}
+
+// token returns a valid token, refreshed if needed. It fails with an error
+// matching provider.ErrNoToken or provider.ErrRefreshFailed when a login
+// is needed.
+func (p *providerState) token(ctx context.Context) (*provider.Token, error) {
+	p.mu.Lock()
+	key, ok, d := p.key, p.loggedIn, p.driver
+	p.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("mcpauth: %s: %w", p.cfg.Name, provider.ErrNoToken)
+	}
+	r, _ := d.(provider.Refresher)
+	tok, err := p.a.store.Token(ctx, key, r)
+	if errors.Is(err, provider.ErrRefreshFailed) || errors.Is(err, provider.ErrNoToken) {
+		p.mu.Lock()
+		if p.key == key {
+			p.loggedIn = false
+		}
+		p.mu.Unlock()
+		p.a.logger.Warn("mcpauth: token expired and could not be refreshed; the next call logs in again",
+			"provider", p.cfg.Name, "err", err)
+	}
+	return tok, err
+}
+
+// baseScopes are the scopes every login of p asks for.
+func (p *providerState) baseScopes() []string {
+	if len(p.cfg.Scopes) > 0 {
+		return p.cfg.Scopes
+	}
+	return p.cfg.Driver.Describe().DefaultScopes
+}
+
+// startOrJoin returns the login in flight for p if it asks for at least
+// scopes, or starts one. A login in flight that asks for fewer scopes is
+// returned too (started false): the caller waits for it and then asks again,
+// rather than disturbing a user who is in the middle of approving it.
+func (p *providerState) startOrJoin(c caller, scopes []string, stepUp bool) (f *flow, started bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f := p.flow; f != nil && !f.finished() {
+		return f, false
+	}
+	want := union(p.baseScopes(), scopes)
+	if p.loggedIn {
+		// Keep what the user already granted: a step-up adds scopes.
+		if t, ok := p.a.store.Peek(p.key); ok {
+			want = union(want, t.Scopes)
+		}
+	}
+	f = p.a.newFlow(p, want, stepUp)
+	p.flow = f
+	go f.run(c)
+	return f, true
+}
+
+// current reports whether f is p's latest login.
+func (p *providerState) current(f *flow) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.flow == f
+}
+
+// logout forgets p's token and stops its login in flight.
+func (p *providerState) logout() bool {
+	p.mu.Lock()
+	had := p.loggedIn || p.enabled
+	if p.loggedIn {
+		p.a.store.Delete(p.key)
+	}
+	p.loggedIn, p.enabled, p.who = false, false, ""
+	f := p.flow
+	p.mu.Unlock()
+	if f != nil {
+		f.abort(errLoggedOut)
+	}
+	return had
+}
+
+var (
+	errLoggedOut   = errors.New("mcpauth: logged out")
+	errFlowTooLong = errors.New("mcpauth: the login took too long")
+)
+
+// loggedInWith stores tok from d under its key.
+func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, tok *provider.Token) {
+	subject, who := "", ""
+	if id, ok := d.(provider.Identifier); ok {
+		ident, err := id.Identity(ctx, tok)
+		if err != nil {
+			p.a.logger.Info("mcpauth: logged in, but the user's identity is unknown", "provider", p.cfg.Name, "err", err)
+		} else {
+			subject, who = ident.Subject, ident.DisplayName
+			if who == "" {
+				who = subject
+			}
+		}
+	}
+	key := provider.Key{Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
+	p.a.store.Put(key, tok)
+	p.mu.Lock()
+	if p.loggedIn && p.key != key {
+		p.a.store.Delete(p.key)
+	}
+	p.key, p.loggedIn, p.enabled, p.driver, p.who = key, true, true, d, who
+	p.mu.Unlock()
+	p.a.logger.Info("mcpauth: logged in", "provider", p.cfg.Name, "user", who,
+		"scopes", tok.Scopes, "expiry", tok.Expiry, "refreshable", tok.RefreshToken != "")
+}
+
+// prompt is what the user must see to log in.
+type prompt struct {
+	grant provider.Grant
+	// url is the device grant's verification_uri or the PKCE authorization
+	// URL: the authorization server's own, with its host checked.
+	url      string
+	userCode string    // device grant only
+	expires  time.Time // zero if unknown
+}
+
+// flow is one login of one provider, running in the background so that it
+// survives the tool call that started it. Every call that needs the
+// provider meanwhile joins it.
+type flow struct {
+	id      string // opaque, random: the requestState of retries
+	p       *providerState
+	scopes  []string
+	stepUp  bool
+	started time.Time
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ready  chan struct{} // closed once the prompt is known or the flow ended
+	done   chan struct{}
+
+	mu          sync.Mutex
+	prompt      *prompt
+	tok         *provider.Token
+	err         error
+	listeners   map[int]func(provider.DeviceProgress)
+	nextID      int
+	completions []func() // legacy URL elicitations to complete on success
+}
+
+func (a *Auth) newFlow(p *providerState, scopes []string, stepUp bool) *flow {
+	base, cancelCause := context.WithCancelCause(context.Background())
+	ctx, cancelTimeout := context.WithTimeoutCause(base, maxFlowLifetime, errFlowTooLong)
+	f := &flow{
+		id:        randomID(),
+		p:         p,
+		scopes:    scopes,
+		stepUp:    stepUp,
+		started:   a.opts.Now(),
+		ctx:       ctx,
+		cancel:    func(cause error) { cancelCause(cause); cancelTimeout() },
+		ready:     make(chan struct{}),
+		done:      make(chan struct{}),
+		listeners: map[int]func(provider.DeviceProgress){},
+	}
+	a.mu.Lock()
+	a.pruneFlows()
+	a.flows[f.id] = f
+	a.mu.Unlock()
+	return f
+}
+
+// pruneFlows forgets logins that ended long ago; a.mu must be held. A retry
+// naming one of them is then refused as stale.
+func (a *Auth) pruneFlows() {
+	now := a.opts.Now()
+	for id, f := range a.flows {
+		if f.finished() && now.Sub(f.started) > maxFlowLifetime {
+			delete(a.flows, id)
+		}
+	}
+}
+
+func (a *Auth) lookupFlow(id string) *flow {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.flows[id]
+}
+
+// run performs the login through provider.Login and records the result.
+func (f *flow) run(c caller) {
+	p, a := f.p, f.p.a
+	tok, err := f.login(c)
+	if cause := context.Cause(f.ctx); err != nil && cause != nil && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w (%w)", cause, err)
+	}
+	if err != nil {
+		a.logger.Warn("mcpauth: login failed", "provider", p.cfg.Name, "err", err)
+	} else if a.opts.Mode == Explicit {
+		// Before done: calls joining this login find the tools listed.
+		a.syncTools()
+	}
+	f.mu.Lock()
+	f.tok, f.err = tok, err
+	completions := f.completions
+	f.completions = nil
+	if f.prompt == nil {
+		close(f.ready)
+	}
+	if err == nil {
+		// notifications/elicitation/complete, queued before the tool
+		// results of the calls waiting for this login.
+		for _, complete := range completions {
+			complete()
+		}
+	}
+	close(f.done)
+	f.mu.Unlock()
+	f.cancel(nil)
+}
+
+func (f *flow) login(c caller) (*provider.Token, error) {
+	p, a := f.p, f.p.a
+	ctx := f.ctx
+	d := p.driverFor(ctx, a.cimdFor(c))
+	meta, err := d.Metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pref := p.cfg.Grant
+	if c.kind == kindForm && pref == provider.PreferAuto &&
+		d.Describe().Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
+		// A form cannot carry a link: the user types the verification URI
+		// and the code, which only the device grant works with.
+		pref = provider.PreferDevice
+	}
+	login := &provider.Login{
+		Preference: pref,
+		Env:        a.opts.Env,
+		Logger:     a.logger,
+		Device:     provider.DevicePoller{Now: a.opts.Now, OnProgress: f.progress},
+		Loopback: provider.Loopback{
+			Port:    p.cfg.LoopbackPort,
+			Timeout: provider.DefaultLoginTimeout,
+			Open: func(ctx context.Context, authURL string) error {
+				if err := checkShownURL(meta.Issuer, authURL, p.cfg.VerificationHosts); err != nil {
+					return err
+				}
+				f.show(&prompt{grant: provider.GrantPKCE, url: authURL, expires: a.opts.Now().Add(provider.DefaultLoginTimeout)})
+				go f.tick(provider.DefaultLoginTimeout)
+				return nil
+			},
+		},
+		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
+			if err := checkShownURL(meta.Issuer, da.VerificationURI, p.cfg.VerificationHosts); err != nil {
+				return err
+			}
+			a.logger.Info("mcpauth: device login started", "provider", p.cfg.Name,
+				"verification_uri", da.VerificationURI, "user_code", da.UserCode, "expires", da.ExpiresAt)
+			f.show(&prompt{grant: provider.GrantDevice, url: da.VerificationURI, userCode: da.UserCode, expires: da.ExpiresAt})
+			return nil
+		},
+	}
+	tok, err := login.Run(ctx, d, f.scopes)
+	if err != nil {
+		return nil, err
+	}
+	p.loggedInWith(ctx, d, meta, tok)
+	return tok, nil
+}
+
+// show records the prompt and wakes the call waiting to present it.
+func (f *flow) show(pr *prompt) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.prompt == nil {
+		f.prompt = pr
+		close(f.ready)
+	}
+}
+
+// tick reports progress of a browser login, which has no polls to report.
+func (f *flow) tick(total time.Duration) {
+	const every = 5 * time.Second
+	t := time.NewTicker(every)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-f.done:
+			return
+		case <-t.C:
+			f.progress(provider.DeviceProgress{Elapsed: time.Since(start), Total: total})
+		}
+	}
+}
+
+func (f *flow) progress(pr provider.DeviceProgress) {
+	f.mu.Lock()
+	ls := make([]func(provider.DeviceProgress), 0, len(f.listeners))
+	for _, l := range f.listeners {
+		ls = append(ls, l)
+	}
+	f.mu.Unlock()
+	for _, l := range ls {
+		l(pr)
+	}
+}
+
+// onSuccess registers fn to run when the login succeeds (at once if it has).
+func (f *flow) onSuccess(fn func()) {
+	f.mu.Lock()
+	select {
+	case <-f.done:
+		ok := f.err == nil
+		f.mu.Unlock()
+		if ok {
+			fn()
+		}
+		return
+	default:
+	}
+	f.completions = append(f.completions, fn)
+	f.mu.Unlock()
+}
+
+func (f *flow) finished() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// result is the outcome of a finished flow.
+func (f *flow) result() (*provider.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tok, f.err
+}
+
+func (f *flow) shownPrompt() *prompt {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.prompt
+}
+
+// abort stops the login with cause; waiters get an error matching it.
+func (f *flow) abort(cause error) { f.cancel(cause) }
+
+// waitPrompt waits until the prompt is known. It returns the flow's error
+// if the flow ended before showing anything.
+func (f *flow) waitPrompt(ctx context.Context) (*prompt, error) {
+	select {
+	case <-f.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if pr := f.shownPrompt(); pr != nil {
+		return pr, nil
+	}
+	_, err := f.result()
+	return nil, err
+}
+
+// wait waits up to bound for the login to end, calling onProgress (if not
+// nil) while it polls. ErrStillWaiting means the bound passed first.
+func (f *flow) wait(ctx context.Context, bound time.Duration, onProgress func(provider.DeviceProgress)) (*provider.Token, error) {
+	if onProgress != nil {
+		f.mu.Lock()
+		id := f.nextID
+		f.nextID++
+		f.listeners[id] = onProgress
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			delete(f.listeners, id)
+			f.mu.Unlock()
+		}()
+	}
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-f.done:
+		return f.result()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, ErrStillWaiting
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 18)
+	rand.Read(b) // never fails (crypto/rand, Go ≥ 1.24)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// union returns the scopes of a and b, each once, in order.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,287 @@
+package mcpauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// protectedTool is a tool registered through Protect.
+type protectedTool struct {
+	tool    mcp.Tool
+	handler server.ToolHandlerFunc
+	needs   []Requirement
+}
+
+// Protect adds tool to s with a handler that runs only once the tokens in
+// needs are there: in lazy mode a call without them starts (or joins) the
+// login and shows it to the user; in explicit mode the tool is listed once
+// every provider it needs is logged in. The handler reads the tokens with
+// Token and HTTPClient. Protect panics if needs names an unknown provider
+// (a programming error, like registering a nil handler).
+func (a *Auth) Protect(s *server.MCPServer, tool mcp.Tool, handler server.ToolHandlerFunc, needs ...Requirement) {
+	for _, n := range needs {
+		if a.providers[n.Provider] == nil {
+			panic(fmt.Sprintf("mcpauth: Protect(%q): %v %q", tool.Name, ErrUnknownProvider, n.Provider))
+		}
+	}
+	a.attach(s)
+	needs = slices.Clone(needs)
+	wrapped := a.wrap(handler, func(mcp.CallToolRequest) ([]Requirement, error) { return needs, nil })
+	if a.opts.Mode == Lazy {
+		s.AddTool(tool, wrapped)
+		return
+	}
+	a.mu.Lock()
+	a.tools = append(a.tools, protectedTool{tool: tool, handler: wrapped, needs: needs})
+	a.mu.Unlock()
+	a.syncTools()
+}
+
+// callKey carries the *callState of a protected tool call.
+type callKey struct{}
+
+// callState is one protected tool call.
+type callState struct {
+	a *Auth
+	c caller
+
+	mu        sync.Mutex
+	steppedUp map[string]bool // providers already re-authorized for this call
+	pending   *stepUpRequest  // an API asked for scopes this client must be asked for
+}
+
+type stepUpRequest struct {
+	p      *providerState
+	scopes []string
+}
+
+func (cs *callState) markSteppedUp(name string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.steppedUp == nil {
+		cs.steppedUp = map[string]bool{}
+	}
+	cs.steppedUp[name] = true
+}
+
+func (cs *callState) hasSteppedUp(name string) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.steppedUp[name]
+}
+
+func (cs *callState) setPending(r *stepUpRequest) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.pending == nil {
+		cs.pending = r
+	}
+}
+
+func (cs *callState) takePending() *stepUpRequest {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	r := cs.pending
+	cs.pending = nil
+	return r
+}
+
+// inputKey names mcpauth's entry in inputRequests / inputResponses.
+const inputKey = "mcpauth_login"
+
+// wrap returns the handler that obtains the tokens, then runs h.
+func (a *Auth) wrap(h server.ToolHandlerFunc, needsOf func(mcp.CallToolRequest) ([]Requirement, error)) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		needs, err := needsOf(req)
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		cs := &callState{a: a, c: callerFrom(ctx, req)}
+		if _, ok := req.Params.InputResponses[inputKey]; ok {
+			// A retry carrying the user's answer to a login we showed.
+			if res := a.resume(ctx, cs, req.Params.RequestState, server.ElicitationResponse(req.Params.InputResponses, inputKey)); res != nil {
+				return res, nil
+			}
+		}
+		for _, n := range needs {
+			if res := a.ensure(ctx, cs, n); res != nil {
+				return res, nil
+			}
+		}
+		hctx := context.WithValue(ctx, callKey{}, cs)
+		for {
+			res, err := h(hctx, req)
+			su := cs.takePending()
+			if su == nil {
+				return res, err
+			}
+			// The API asked for more scopes and this client cannot be asked
+			// from inside the request: show the login instead of the
+			// handler's result, and run the handler again after it.
+			if r := a.authorize(ctx, cs, su.p, su.scopes, true); r != nil {
+				return r, nil
+			}
+			cs.markSteppedUp(su.p.cfg.Name)
+		}
+	}
+}
+
+// ensure makes sure the call has a token of n.Provider with n.Scopes. It
+// returns nil when it has, or the result to answer the call with.
+func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *mcp.CallToolResult {
+	p := a.providers[n.Provider]
+	// A login in flight may have asked for fewer scopes than this call
+	// needs: wait for it, then ask again (bounded).
+	for range 3 {
+		tok, err := p.token(ctx)
+		if err == nil && tok.HasScopes(n.Scopes) {
+			return nil
+		}
+		if err != nil && !needsLogin(err) {
+			return a.failure(p, nil, err)
+		}
+		if res := a.authorize(ctx, cs, p, n.Scopes, false); res != nil {
+			return res
+		}
+	}
+	return a.failure(p, nil, fmt.Errorf("mcpauth: %s: the login did not grant the scopes %v", p.cfg.Name, n.Scopes))
+}
+
+func needsLogin(err error) bool {
+	return errors.Is(err, provider.ErrNoToken) || errors.Is(err, provider.ErrRefreshFailed)
+}
+
+// authorize starts or joins p's login for scopes. A login this call starts
+// is shown to the user (the returned result); a login in flight is joined
+// and waited for (nil when it succeeded).
+func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, scopes []string, stepUp bool) *mcp.CallToolResult {
+	f, started := p.startOrJoin(cs.c, scopes, stepUp)
+	if !started {
+		pr := f.shownPrompt()
+		if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
+			return a.failure(p, pr, err)
+		}
+		if f.stepUp {
+			cs.markSteppedUp(p.cfg.Name)
+		}
+		return nil
+	}
+	pr, err := f.waitPrompt(ctx)
+	if err != nil {
+		return a.failure(p, nil, err)
+	}
+	return a.present(cs.c, f, pr)
+}
+
+// resume handles a retry answering the login f showed. It returns nil when
+// the login succeeded and the call can go on.
+func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *mcp.ElicitationResult) *mcp.CallToolResult {
+	f := a.lookupFlow(state)
+	if f == nil {
+		return staleResult()
+	}
+	p := f.p
+	if !p.current(f) {
+		// Superseded by a newer login: only a success still counts.
+		if !f.finished() {
+			return staleResult()
+		}
+		if _, err := f.result(); err != nil {
+			return staleResult()
+		}
+		return nil
+	}
+	if answer == nil {
+		return mcp.NewToolResultError("mcpauth: the login answer could not be read")
+	}
+	switch answer.Action {
+	case mcp.ElicitationResponseActionAccept:
+	case mcp.ElicitationResponseActionDecline, mcp.ElicitationResponseActionCancel:
+		f.abort(fmt.Errorf("%w (%s)", ErrDeclined, answer.Action))
+		select { // let the next call start a fresh login
+		case <-f.done:
+		case <-ctx.Done():
+		}
+		a.logger.Info("mcpauth: the user declined the login", "provider", p.cfg.Name, "action", answer.Action)
+		return a.failure(p, nil, ErrDeclined)
+	default:
+		return mcp.NewToolResultErrorf("mcpauth: unknown answer %q to the login request", answer.Action)
+	}
+	pr := f.shownPrompt()
+	if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
+		return a.failure(p, pr, err)
+	}
+	if f.stepUp {
+		cs.markSteppedUp(p.cfg.Name)
+	}
+	return nil
+}
+
+func staleResult() *mcp.CallToolResult {
+	return mcp.NewToolResultError(ErrStaleFlow.Error() + " (it was answered, replaced by a newer one, or has ended); call the tool again to start a new login")
+}
+
+// progressFunc returns the progress reporter of a call waiting for p's
+// login, or nil when the caller asked for no progress (no progressToken).
+func (cs *callState) progressFunc(ctx context.Context, p *providerState, pr *prompt) func(provider.DeviceProgress) {
+	token := cs.c.progressToken
+	if token == nil || cs.c.srv == nil {
+		return nil
+	}
+	ctx = cs.c.withSession(ctx)
+	msg := "Waiting for you to finish logging in to " + p.cfg.DisplayName
+	if pr != nil && pr.userCode != "" {
+		msg += " (code " + pr.userCode + ")"
+	}
+	var mu sync.Mutex
+	var last float64
+	return func(d provider.DeviceProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		progress := d.Elapsed.Seconds()
+		if progress <= last { // must increase (MCP progress)
+			progress = last + 0.001
+		}
+		last = progress
+		params := map[string]any{"progressToken": token, "progress": progress, "message": msg}
+		if d.Total > 0 && d.Total.Seconds() > progress {
+			params["total"] = d.Total.Seconds()
+		}
+		if err := cs.c.srv.SendNotificationToClient(ctx, "notifications/progress", params); err != nil {
+			cs.a.logger.Debug("mcpauth: progress notification not sent", "err", err)
+		}
+	}
+}
+
+// Token returns the access token of the named provider for the protected
+// tool call running in ctx, refreshed if it was about to expire. The copy
+// it returns has no refresh token. Never put it in a tool result or a log.
+func Token(ctx context.Context, providerName string) (*provider.Token, error) {
+	cs, ok := ctx.Value(callKey{}).(*callState)
+	if !ok {
+		return nil, ErrNotProtected
+	}
+	p, err := cs.a.provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := p.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := *tok
+	c.RefreshToken = ""
+	c.Scopes = slices.Clone(tok.Scopes)
+	return &c, nil
+}

@@ -1,0 +1,173 @@
+package mcpauth
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// staticDriver is a driver with static metadata and no grants: enough for
+// tests that put a token in the store themselves.
+type staticDriver struct{ meta provider.AuthServerMetadata }
+
+func (d staticDriver) Describe() provider.Description {
+	return provider.Description{Name: "static", ClientID: "client"}
+}
+
+func (d staticDriver) Metadata(context.Context) (*provider.AuthServerMetadata, error) {
+	return &d.meta, nil
+}
+
+func TestCheckShownURL(t *testing.T) {
+	tests := []struct {
+		issuer, url string
+		allowed     []string
+		ok          bool
+	}{
+		{"https://github.com", "https://github.com/login/device", nil, true},
+		{"https://accounts.google.com", "https://www.google.com/device", nil, true}, // same registrable domain
+		{"https://login.microsoftonline.com/tenant/v2.0", "https://microsoft.com/devicelogin", nil, false},
+		{"https://login.microsoftonline.com/tenant/v2.0", "https://microsoft.com/devicelogin", []string{"microsoft.com"}, true},
+		{"https://idp.example.com", "https://evil.example.net/device", nil, false},
+		{"https://idp.example.com", "http://idp.example.com/device", nil, false}, // plain http off loopback
+		{"http://127.0.0.1:8080", "http://127.0.0.1:9090/device", nil, true},     // loopback, any port
+		{"https://idp.example.com", "javascript:alert(1)", nil, false},
+		{"https://co.uk", "https://evil.co.uk/device", nil, false}, // a public suffix is no registrable domain
+	}
+	for _, tt := range tests {
+		err := checkShownURL(tt.issuer, tt.url, tt.allowed)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkShownURL(%q, %q, %v) = %v, want ok=%v", tt.issuer, tt.url, tt.allowed, err, tt.ok)
+		}
+	}
+}
+
+func TestCheckClientIDMetadataDocumentURL(t *testing.T) {
+	for u, want := range map[string]string{
+		"https://app.example/oauth/client.json":     "",
+		"http://app.example/oauth/client.json":      "not an https URL",
+		"https://app.example":                       "has no path",
+		"https://app.example/":                      "has no path",
+		"https://app.example/a#frag":                "has a fragment",
+		"https://user:pw@app.example/client.json":   "carries credentials",
+		"https://app.example/a/../client.json":      "dot segments",
+		"app.example/client.json":                   "not an https URL",
+		"https://app.example/oauth/client.json?v=1": "",
+	} {
+		err := CheckClientIDMetadataDocumentURL(u)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v, want ok", u, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want %q", u, err, want)
+		}
+	}
+}
+
+func TestCallerKinds(t *testing.T) {
+	tests := []struct {
+		name string
+		caps *mcp.ClientCapabilities
+		want clientKind
+	}{
+		{"no elicitation", &mcp.ClientCapabilities{}, kindNone},
+		{"empty elicitation is form", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{}}, kindForm},
+		{"form", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}}}, kindForm},
+		{"url", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}, URL: &struct{}{}}}, kindURL},
+		{"url only", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{URL: &struct{}{}}}, kindURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := server.WithRequestProtocolInfo(context.Background(), &server.RequestProtocolInfo{Modern: true, ProtocolVersion: "2026-07-28", ClientCapabilities: tt.caps})
+			var req mcp.CallToolRequest
+			req.Params.Meta = &mcp.Meta{ProgressToken: "p"}
+			c := callerFrom(ctx, req)
+			if c.kind != tt.want || !c.modern || c.progressToken != "p" {
+				t.Errorf("caller = %v modern=%v token=%v, want %v", c.kind, c.modern, c.progressToken, tt.want)
+			}
+		})
+	}
+}
+
+func TestCIMDFromCapabilities(t *testing.T) {
+	const u = "https://host.example/client.json"
+	for _, caps := range []*mcp.ClientCapabilities{
+		{Extensions: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
+		{Experimental: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
+		{Extensions: map[string]any{CapabilityClientIDMetadataDocument: u}},
+	} {
+		if got := cimdFromCaps(caps); got != u {
+			t.Errorf("cimdFromCaps(%+v) = %q", caps, got)
+		}
+	}
+	if got := cimdFromCaps(&mcp.ClientCapabilities{}); got != "" {
+		t.Errorf("no capability: %q", got)
+	}
+}
+
+// loggedInAuth returns an Auth whose provider "p" holds a valid token.
+func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
+	tb.Helper()
+	d := staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}}
+	a, err := New(context.Background(), Options{
+		Providers: []Provider{{Name: "p", Driver: d}},
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
+		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}})
+	return a, server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
+}
+
+func TestTokenInHandler(t *testing.T) {
+	a, s := loggedInAuth(t)
+	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		tok, err := Token(ctx, "p")
+		if err != nil {
+			return nil, err
+		}
+		if tok.AccessToken != "at" || tok.RefreshToken != "" {
+			t.Errorf("token %v", tok)
+		}
+		if _, err := Token(ctx, "nope"); err == nil {
+			t.Error("Token of an unknown provider succeeded")
+		}
+		return mcp.NewToolResultText("ok"), nil
+	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{Need("p", "read")}, nil })
+	_ = s
+	res, err := h(context.Background(), mcp.CallToolRequest{})
+	if err != nil || res.IsError {
+		t.Fatalf("handler = %+v, %v", res, err)
+	}
+	if _, err := Token(context.Background(), "p"); err != ErrNotProtected {
+		t.Errorf("Token outside a handler: %v, want ErrNotProtected", err)
+	}
+}
+
+// BenchmarkWrappedHandler is mcpauth's own cost per protected call with a
+// token in memory, without any transport.
+func BenchmarkWrappedHandler(b *testing.B) {
+	a, _ := loggedInAuth(b)
+	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if _, err := Token(ctx, "p"); err != nil {
+			return nil, err
+		}
+		return mcp.NewToolResultText("pong"), nil
+	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{Need("p")}, nil })
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h(ctx, mcp.CallToolRequest{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
