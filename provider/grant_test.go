@@ -76,3 +76,21 @@ func TestParseGrantPreference(t *testing.T) {
 		t.Error("ParseGrantPreference(browser) accepted")
 	}
 }
+
+func TestReadsChallenge(t *testing.T) {
+	def := Description{}
+	gh := Description{ChallengeStatuses: []int{401, 403, 404}}
+	slack := Description{ChallengeStatuses: []int{200, 401, 403}}
+	for _, c := range []struct {
+		d      Description
+		status int
+		want   bool
+	}{
+		{def, 401, true}, {def, 403, true}, {def, 404, false}, {def, 200, false},
+		{gh, 404, true}, {gh, 200, false}, {slack, 200, true}, {slack, 404, false},
+	} {
+		if got := c.d.ReadsChallenge(c.status); got != c.want {
+			t.Errorf("%v.ReadsChallenge(%d) = %v", c.d.ChallengeStatuses, c.status, got)
+		}
+	}
+}

@@ -43,10 +43,15 @@ func cimdFromCaps(caps *mcp.ClientCapabilities) string {
 	return ""
 }
 
-// cimdFor returns the CIMD URL for a login started by c, if any.
-func (a *Auth) cimdFor(c caller) string {
+// cimdFor returns the CIMD URL for a login of p started by c, if any: the
+// client's capability, then the provider's configured document, then the
+// server-wide one (Options or MCP_OAUTH_CLIENT_ID).
+func (a *Auth) cimdFor(p *providerState, c caller) string {
 	if u := cimdFromCaps(c.caps); u != "" {
 		return u
+	}
+	if p.cfg.ClientIDMetadataDocument != "" {
+		return p.cfg.ClientIDMetadataDocument
 	}
 	return a.opts.ClientIDMetadataDocument
 }

@@ -245,7 +245,7 @@ func (f *flow) run(c caller) {
 func (f *flow) login(c caller) (*provider.Token, error) {
 	p, a := f.p, f.p.a
 	ctx := f.ctx
-	d := p.driverFor(ctx, a.cimdFor(c))
+	d := p.driverFor(ctx, a.cimdFor(p, c))
 	meta, err := d.Metadata(ctx)
 	if err != nil {
 		return nil, err

@@ -74,6 +74,11 @@ type Provider struct {
 	VerificationHosts []string
 	// DisplayName names the provider to users; default Name.
 	DisplayName string
+	// ClientIDMetadataDocument is this provider's Client ID Metadata
+	// Document URL, used as client_id where the server supports it; a
+	// client's capability wins, Options.ClientIDMetadataDocument is the
+	// fallback.
+	ClientIDMetadataDocument string
 }
 
 // EnvClientIDMetadataDocument is the environment variable through which an
@@ -140,6 +145,9 @@ type Auth struct {
 
 	cimdMu     sync.Mutex
 	cimdLogged map[string]bool
+
+	// closeRegistry kills driver plugins (NewFromConfig).
+	closeRegistry func()
 }
 
 // Errors.
@@ -259,6 +267,17 @@ func (a *Auth) attach(s *server.MCPServer) {
 	}
 }
 
+// Providers returns the configured providers, in order (with their
+// drivers; a tool that needs a provider's metadata, say its userinfo
+// endpoint, asks the driver).
+func (a *Auth) Providers() []Provider {
+	out := make([]Provider, 0, len(a.order))
+	for _, n := range a.order {
+		out = append(out, a.providers[n].cfg)
+	}
+	return out
+}
+
 // Close stops logins running in the background. ServeStdio calls it when
 // the client goes away.
 func (a *Auth) Close() {
@@ -270,5 +289,8 @@ func (a *Auth) Close() {
 	a.mu.Unlock()
 	for _, f := range flows {
 		f.abort(context.Canceled)
+	}
+	if a.closeRegistry != nil {
+		a.closeRegistry()
 	}
 }

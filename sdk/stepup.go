@@ -86,7 +86,7 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("mcpauth: %s: %w", t.name, err)
 	}
 	resp, err := t.send(req, req.Body, tok)
-	if err != nil || !refused(resp) {
+	if err != nil || !refused(p, resp) {
 		return resp, err
 	}
 	ch, ok := t.challenge(p, resp)
@@ -126,7 +126,7 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp, err = t.send(req, body, newTok)
-	if err != nil || !refused(resp) {
+	if err != nil || !refused(p, resp) {
 		return resp, err
 	}
 	if ch2, ok := t.challenge(p, resp); ok {
@@ -209,8 +209,11 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 	return p.token(ctx)
 }
 
-func refused(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
+// refused reports whether resp may carry a scope challenge for p's driver:
+// 401 and 403 by default (RFC 6750 §3.1), or the statuses the driver names
+// (GitHub answers 404 for what a token may not see; Slack refuses with 200).
+func refused(p *providerState, resp *http.Response) bool {
+	return p.cfg.Driver.Describe().ReadsChallenge(resp.StatusCode)
 }
 
 // sameOrigin reports whether req is the request the tool made or a

@@ -1,7 +1,9 @@
 // Command server is an example stdio MCP server whose tools call APIs with
 // OAuth tokens obtained at run time through mcpauth. It is configured from
-// flags and environment variables (a config file comes later):
+// the user's config file (the registry: built-in drivers, driver plugins),
+// or from flags and environment variables for the generic driver:
 //
+//	server -config ~/.config/mcpauth/config.yaml
 //	server -issuer https://login.example.com -client-id my-app -scopes "openid offline_access"
 //	server -provider 'name=corp;issuer=https://idp.corp.example;client_id=mcp;scopes=openid email;api=https://api.corp.example/v1'
 //
@@ -96,6 +98,7 @@ func run() error {
 	scopes := flag.String("scopes", env("MCPAUTH_SCOPES", "openid offline_access"), "scopes every login asks for (single provider)")
 	grant := flag.String("grant", env("MCPAUTH_GRANT", "auto"), "grant: auto, device or pkce (single provider)")
 	api := flag.String("api", os.Getenv("MCPAUTH_API"), "API base URL for NAME_call_api (single provider)")
+	configPath := flag.String("config", "", "config file (providers, drivers, plugins); -api applies to its first provider")
 	modeFlag := flag.String("mode", env("MCPAUTH_MODE", "lazy"), "lazy or explicit")
 	wait := flag.Duration("wait", 5*time.Minute, "how long a tool call waits for a login")
 	logFile := flag.String("log-file", "", "also write logs to this file")
@@ -105,8 +108,11 @@ func run() error {
 	if *issuer != "" {
 		specs = append(specs, providerSpec{name: *name, issuer: *issuer, clientID: *clientID, scopes: oidc.ParseScopes(*scopes), grant: *grant, api: *api})
 	}
-	if len(specs) == 0 {
-		return errors.New("no provider: give -issuer and -client-id, or -provider")
+	switch {
+	case len(specs) == 0 && *configPath == "":
+		return errors.New("no provider: give -config, -issuer and -client-id, or -provider")
+	case len(specs) > 0 && *configPath != "":
+		return errors.New("give -config or -issuer/-provider, not both")
 	}
 	mode, err := mcpauth.ParseMode(*modeFlag)
 	if err != nil {
@@ -131,10 +137,27 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	var auth *mcpauth.Auth
+	drivers := map[string]provider.Driver{}
+	if *configPath != "" {
+		if auth, err = mcpauth.NewFromConfig(ctx, *configPath, mcpauth.Options{ServerName: "the example server", Logger: logger}); err != nil {
+			return err
+		}
+		for i, p := range auth.Providers() {
+			sp := providerSpec{name: p.Name}
+			if i == 0 {
+				sp.api = *api
+			}
+			specs = append(specs, sp)
+			drivers[p.Name] = p.Driver
+		}
+	}
 	disc := &registry.Discoverer{}
 	var providers []mcpauth.Provider
-	drivers := map[string]provider.Driver{}
 	for _, s := range specs {
+		if drivers[s.name] != nil {
+			continue // from the config file
+		}
 		d, err := oidc.New(oidc.Config{Issuer: s.issuer, ClientID: s.clientID, Scopes: s.scopes, Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
 			return disc.AuthServer(ctx, iss)
 		}})
@@ -148,9 +171,10 @@ func run() error {
 		drivers[s.name] = d
 		providers = append(providers, mcpauth.Provider{Name: s.name, Driver: d, Scopes: s.scopes, Grant: grant})
 	}
-	auth, err := mcpauth.New(ctx, mcpauth.Options{Providers: providers, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger})
-	if err != nil {
-		return err
+	if auth == nil {
+		if auth, err = mcpauth.New(ctx, mcpauth.Options{Providers: providers, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger}); err != nil {
+			return err
+		}
 	}
 
 	s := server.NewMCPServer("mcpauth-example", "0.1.0", server.WithToolCapabilities(true))
