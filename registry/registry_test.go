@@ -142,3 +142,44 @@ providers:
 		t.Fatalf("err = %v, want ErrOutsidePluginDir naming the provider", err)
 	}
 }
+
+func TestCloseKillsPlugins(t *testing.T) {
+	f := parseConfig(t, `
+providers:
+  - name: a
+    issuer: http://127.0.0.1:1
+    client_id: c
+  - name: b
+    issuer: http://127.0.0.1:2
+    client_id: c
+`)
+	r, err := Open(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, p := range r.Providers() {
+		pd := p.Driver.(*PluginDriver)
+		if err := pd.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pd.PID())
+	}
+	r.Close()
+	for _, pid := range pids {
+		gone := false
+		for range 200 { // bounded: up to 10 s
+			if !alive(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !gone {
+			t.Errorf("plugin %d still running after Close", pid)
+		}
+	}
+	if _, err := r.Providers()[0].Driver.Metadata(context.Background()); err == nil {
+		t.Error("a driver still works after Close")
+	}
+}
