@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -161,7 +162,7 @@ func (d *Discoverer) discover(ctx context.Context, issuer string, fallbacks []st
 	var tried []string
 	for _, c := range append(cands, fallbacks...) {
 		var m *provider.AuthServerMetadata
-		if c == appended && !contains(fallbacks, c) {
+		if c == appended && !slices.Contains(fallbacks, c) {
 			m, err = d.viaGoOIDC(ctx, issuer, c)
 		} else {
 			m, err = d.fetchAuthServer(ctx, issuer, c)
@@ -176,15 +177,6 @@ func (d *Discoverer) discover(ctx context.Context, issuer string, fallbacks []st
 		return m, nil
 	}
 	return nil, fmt.Errorf("%w for issuer %s (tried %s)", ErrNoMetadata, issuer, strings.Join(tried, ", "))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var clientErrorStatus = regexp.MustCompile(`^4\d\d `)

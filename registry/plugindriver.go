@@ -142,6 +142,7 @@ func (p *PluginDriver) Refresh(ctx context.Context, tok *provider.Token) (t *pro
 }
 
 func (p *PluginDriver) Challenge(resp provider.APIResponse) (c *provider.ScopeChallenge, ok bool) {
+	// Bounded by the plugin client's own Challenge timeout.
 	p.call(context.Background(), "Challenge", func(d provider.Driver) error {
 		c, ok = d.(provider.Challenger).Challenge(resp)
 		return nil

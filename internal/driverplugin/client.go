@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	pb "github.com/mcpauth/mcpauth/internal/driverpb"
 	"github.com/mcpauth/mcpauth/provider"
@@ -155,13 +156,17 @@ func (c *Client) Refresh(ctx context.Context, t *provider.Token) (*provider.Toke
 	return fromProtoToken(r), nil
 }
 
-// Challenge has no context in the provider interface; it is bounded by the
-// plugin call timeout of the caller's process lifetime.
+// challengeTimeout bounds a Challenge call, which has no context in the
+// provider interface: a hung plugin must not hang the API call behind it.
+const challengeTimeout = 10 * time.Second
+
 func (c *Client) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
 	if !c.Serves("Challenge") {
 		return nil, false
 	}
-	r, err := c.rpc.Challenge(context.Background(), &pb.ChallengeRequest{ClientId: c.clientID,
+	ctx, cancel := context.WithTimeout(context.Background(), challengeTimeout)
+	defer cancel()
+	r, err := c.rpc.Challenge(ctx, &pb.ChallengeRequest{ClientId: c.clientID,
 		StatusCode: int32(resp.StatusCode), Header: toProtoHeader(resp.Header), Body: resp.Body})
 	if err != nil || !r.GetOk() {
 		return nil, false
