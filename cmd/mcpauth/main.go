@@ -27,6 +27,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "run the example MCP server against a dev identity provider: login, step-up, logout, narrated", runDemo},
 		{"login", "log in to an issuer and show who logged in (never the token)", runLogin},
 		{"drivers", "list built-in and configured drivers, their grants, and whether each plugin verifies", runDrivers},
 		{"plugin", "plugin hash PATH: print the sha256 to put in a config file", runPlugin},

@@ -52,7 +52,9 @@ func Factory(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, e
 	scopes = withOfflineAccess(scopes)
 	var discover func(context.Context, string) (*provider.AuthServerMetadata, error)
 	if cfg.Discover != nil {
-		discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) { return cfg.Discover(ctx, iss) }
+		discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+			return cfg.Discover(ctx, iss)
+		}
 	}
 	base, err := oidc.New(oidc.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: scopes, Metadata: cfg.Metadata, Discover: discover,

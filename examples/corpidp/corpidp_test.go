@@ -90,7 +90,9 @@ providers:
 	login := &provider.Login{
 		Preference: p.Grant,
 		Device:     provider.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
-		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error { return op.ApproveDevice(ctx, da.UserCode) },
+		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
+			return op.ApproveDevice(ctx, da.UserCode)
+		},
 	}
 	tok, err := login.Run(ctx, p.Driver, p.Scopes)
 	if err != nil {
