@@ -115,6 +115,9 @@ func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthSer
 		if srv.Shutdown(sctx) != nil {
 			srv.Close()
 		}
+		// Serve may not have registered the listener yet when Shutdown ran:
+		// close it here so it is closed when Authorize returns, on every path.
+		ln.Close()
 	}()
 
 	if err := l.Open(ctx, authURL); err != nil {
