@@ -162,6 +162,7 @@ func TestProgress(t *testing.T) {
 		for _, withToken := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/%s/token=%v", cfg.lib, cfg.version, withToken), func(t *testing.T) {
 				t.Parallel()
+				cfg := cfg // the two subtests of one client run in parallel
 				h := newHarness(t, zitadelop.Options{})
 				var c testClient
 				cfg.elicit = "url"
