@@ -1,34 +1,30 @@
 package github_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
 )
 
 // contractOP is the GitHub fake behind the contract kit's OP interface.
-type contractOP struct{ f *fakeGitHub }
+type contractOP struct {
+	logintest.User
+	f *fakeGitHub
+}
 
 func (o contractOP) DriverConfig() provider.DriverConfig {
 	return provider.DriverConfig{Issuer: o.f.URL, ClientID: o.f.clientID, Scopes: []string{"repo", "read:org"}}
 }
 
-func (o contractOP) ApproveDevice(_ context.Context, userCode string) error {
-	return o.f.setDevice(userCode, func(d *device) { d.approved = true })
-}
-
-func (o contractOP) DenyDevice(_ context.Context, userCode string) error {
-	return o.f.setDevice(userCode, func(d *device) { d.denied = true })
-}
-
-func (o contractOP) Browse(ctx context.Context, authURL string) error { return browse(ctx, authURL) }
-
 func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
-	return func(t *testing.T) drivertest.OP { return contractOP{newFakeGitHub(t, configure)} }
+	return func(t *testing.T) drivertest.OP {
+		f := newFakeGitHub(t, configure)
+		return contractOP{logintest.User{Devices: f.devices}, f}
+	}
 }
 
 // The contract runs against an OAuth App. A GitHub App's user tokens carry

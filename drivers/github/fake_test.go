@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -22,7 +22,7 @@ import (
 // S256, GitHub App refresh-token rotation, and GET /api/v3/user. It checks
 // what GitHub checks, so a driver that sends the wrong thing fails.
 type fakeGitHub struct {
-	*httptest.Server
+	*logintest.Server
 	t *testing.T
 
 	clientID string
@@ -42,32 +42,22 @@ type fakeGitHub struct {
 	// script, if set, answers every token request with this canned error.
 	script string
 
+	devices *logintest.Devices
+	codes   logintest.AuthCodes
+
 	mu       sync.Mutex
-	interval int // the device flow's current interval, seconds
-	devices  map[string]*device
-	codes    map[string]*authCode
+	interval int               // the device flow's current interval, seconds
 	refresh  map[string]bool   // live refresh tokens
 	tokens   map[string]string // access token → granted scope
-	requests map[string]int    // path → count
 	polls    int
 	// secretOnDevice records a client secret seen on a device-flow request.
 	secretOnDevice bool
 }
 
-type device struct {
-	userCode, scope           string
-	approved, denied, expired bool
-}
-
-type authCode struct {
-	redirectURI, challenge, scope string
-}
-
 func newFakeGitHub(t *testing.T, configure func(*fakeGitHub)) *fakeGitHub {
 	f := &fakeGitHub{
-		t: t, clientID: "Iv1.0123456789abcdef", interval: 5,
-		devices: map[string]*device{}, codes: map[string]*authCode{},
-		refresh: map[string]bool{}, tokens: map[string]string{}, requests: map[string]int{},
+		t: t, clientID: "Iv1.0123456789abcdef", interval: 5, devices: logintest.NewDevices(t),
+		refresh: map[string]bool{}, tokens: map[string]string{},
 	}
 	if configure != nil {
 		configure(f)
@@ -77,13 +67,7 @@ func newFakeGitHub(t *testing.T, configure func(*fakeGitHub)) *fakeGitHub {
 	mux.HandleFunc("POST /login/oauth/access_token", f.accessToken)
 	mux.HandleFunc("GET /login/oauth/authorize", f.authorize)
 	mux.HandleFunc("GET /api/v3/user", f.user)
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests[r.URL.Path]++
-		f.mu.Unlock()
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.Close)
+	f.Server = logintest.NewServer(t, mux)
 	return f
 }
 
@@ -94,16 +78,10 @@ func (f *fakeGitHub) set(change func(*fakeGitHub)) {
 	change(f)
 }
 
-func (f *fakeGitHub) count(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.requests[path]
-}
-
 // reply renders a canned body: JSON when the request asked for it (and
 // formOnly is off), else form-encoded like GitHub's default. Always 200.
 func (f *fakeGitHub) reply(w http.ResponseWriter, r *http.Request, name string, vars map[string]string) {
-	body := canned(f.t, name, vars)
+	body := logintest.Canned(f.t, name, vars)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Accept"))
 	if ct == "application/json" && !f.formOnly {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -145,10 +123,7 @@ func (f *fakeGitHub) deviceCode(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, "device_flow_disabled")
 		return
 	}
-	dc, uc := random(), strings.ToUpper(random()[:8])
-	f.mu.Lock()
-	f.devices[dc] = &device{userCode: uc, scope: r.PostForm.Get("scope")}
-	f.mu.Unlock()
+	dc, uc := f.devices.Start(r.PostForm.Get("scope"), "")
 	f.reply(w, r, "device_code.json", map[string]string{"$DEVICE_CODE": dc, "$USER_CODE": uc, "$BASE": f.URL})
 }
 
@@ -191,24 +166,23 @@ func (f *fakeGitHub) noteDeviceSecret(r *http.Request) {
 
 func (f *fakeGitHub) pollDevice(w http.ResponseWriter, r *http.Request) {
 	f.noteDeviceSecret(r)
+	d, known := f.devices.Get(r.PostForm.Get("device_code"))
 	f.mu.Lock()
 	f.polls++
-	poll := f.polls
-	d := f.devices[r.PostForm.Get("device_code")]
 	var code string
 	switch {
 	case f.deviceFlowDisabled:
 		code = "device_flow_disabled"
-	case d == nil:
+	case !known:
 		code = "incorrect_device_code"
-	case d.expired:
+	case d.Expired:
 		code = "expired_token"
-	case d.denied:
+	case d.Denied:
 		code = "access_denied"
-	case slices.Contains(f.slowDownPolls, poll):
+	case slices.Contains(f.slowDownPolls, f.polls):
 		f.interval += 5 // GitHub adds 5 s and sends the new interval
 		code = "slow_down"
-	case !d.approved:
+	case !d.Approved:
 		code = "authorization_pending"
 	}
 	f.mu.Unlock()
@@ -216,7 +190,7 @@ func (f *fakeGitHub) pollDevice(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, code)
 		return
 	}
-	f.issue(w, r, d.scope)
+	f.issue(w, r, d.Scope)
 }
 
 // grantedScope is what GitHub reports: the scopes, comma-separated, in its
@@ -228,14 +202,14 @@ func grantedScope(requested string) string {
 }
 
 func (f *fakeGitHub) issue(w http.ResponseWriter, r *http.Request, scope string) {
-	at := "gho_" + random()
+	at := "gho_" + logintest.RandomString()
 	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": grantedScope(scope)}
 	name := "token_oauth_app.json"
 	if f.githubApp {
 		name = "token_github_app.json"
-		at = "ghu_" + random()
+		at = "ghu_" + logintest.RandomString()
 		vars["$ACCESS_TOKEN"] = at
-		vars["$REFRESH_TOKEN"] = "ghr_" + random()
+		vars["$REFRESH_TOKEN"] = "ghr_" + logintest.RandomString()
 		f.mu.Lock()
 		f.refresh[vars["$REFRESH_TOKEN"]] = true
 		f.mu.Unlock()
@@ -256,19 +230,16 @@ func (f *fakeGitHub) exchange(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, "incorrect_client_credentials")
 		return
 	}
-	f.mu.Lock()
-	c := f.codes[form.Get("code")]
-	delete(f.codes, form.Get("code")) // one use
-	f.mu.Unlock()
+	c, ok := f.codes.Redeem(form.Get("code"))
 	switch {
-	case c == nil:
+	case !ok:
 		f.fail(w, r, "bad_verification_code")
-	case form.Get("redirect_uri") != c.redirectURI:
+	case form.Get("redirect_uri") != c.RedirectURI:
 		f.fail(w, r, "redirect_uri_mismatch")
-	case s256(form.Get("code_verifier")) != c.challenge:
+	case !c.Verifies(form.Get("code_verifier")):
 		f.fail(w, r, "bad_verification_code")
 	default:
-		f.issue(w, r, c.scope)
+		f.issue(w, r, c.Scope)
 	}
 }
 
@@ -294,12 +265,12 @@ func (f *fakeGitHub) refreshToken(w http.ResponseWriter, r *http.Request) {
 // accepts any port on a 127.0.0.1 callback registered without one.
 func (f *fakeGitHub) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ru, err := url.Parse(q.Get("redirect_uri"))
+	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
 	switch {
 	case q.Get("client_id") != f.clientID:
 		http.Error(w, "unknown client_id", http.StatusNotFound)
 		return
-	case err != nil || ru.Scheme != "http" || ru.Hostname() != "127.0.0.1" || ru.Path != "/callback":
+	case !ok:
 		http.Error(w, "redirect_uri is not the registered callback", http.StatusBadRequest)
 		return
 	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
@@ -309,10 +280,7 @@ func (f *fakeGitHub) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsupported response_type", http.StatusBadRequest)
 		return
 	}
-	code := random()
-	f.mu.Lock()
-	f.codes[code] = &authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")}
-	f.mu.Unlock()
+	code := f.codes.Issue(logintest.AuthCode{RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("scope")})
 	back := ru.Query()
 	back.Set("code", code)
 	back.Set("state", q.Get("state"))
@@ -328,39 +296,9 @@ func (f *fakeGitHub) user(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if !ok || !known {
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write(canned(f.t, "bad_credentials.json", nil))
+		w.Write(logintest.Canned(f.t, "bad_credentials.json", nil))
 		return
 	}
 	w.Header().Set("X-OAuth-Scopes", strings.ReplaceAll(scope, ",", ", "))
-	w.Write(canned(f.t, "user.json", nil))
-}
-
-func (f *fakeGitHub) approve(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.approved = true }))
-}
-func (f *fakeGitHub) deny(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.denied = true }))
-}
-func (f *fakeGitHub) expire(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.expired = true }))
-}
-
-func (f *fakeGitHub) must(err error) {
-	if err != nil {
-		f.t.Error(err)
-	}
-}
-
-// setDevice changes the device authorization with the user code, as the
-// user does on the verification page.
-func (f *fakeGitHub) setDevice(userCode string, set func(*device)) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, d := range f.devices {
-		if d.userCode == userCode {
-			set(d)
-			return nil
-		}
-	}
-	return fmt.Errorf("fake: no device authorization with user code %s", userCode)
+	w.Write(logintest.Canned(f.t, "user.json", nil))
 }

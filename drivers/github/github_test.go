@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -40,14 +41,14 @@ func TestDeviceLogin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp, f.formOnly = tt.githubApp, tt.formOnly; f.secret = "s3cret" })
 			d := newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" })
-			ctx := testContext(t)
-			sleep := &fastSleep{}
+			ctx := logintest.Context(t)
+			sleep := &logintest.FastSleep{}
 			var shown *provider.DeviceAuthorization
 			login := &provider.Login{
 				Preference: provider.PreferDevice,
 				Device: provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p provider.DeviceProgress) {
 					if p.Polls == 2 {
-						f.approve(shown.UserCode)
+						f.devices.Approve(shown.UserCode)
 					}
 				}},
 				ShowDevice: func(_ context.Context, da *provider.DeviceAuthorization) error { shown = da; return nil },
@@ -59,10 +60,10 @@ func TestDeviceLogin(t *testing.T) {
 			if shown.VerificationURI != f.URL+"/login/device" || shown.ExpiresAt.IsZero() || shown.Interval != 5*time.Second {
 				t.Errorf("device authorization = %v", shown)
 			}
-			if got := sleep.waited(); !slices.Equal(got, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second}) {
+			if got := sleep.Waited(); !slices.Equal(got, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second}) {
 				t.Errorf("intervals = %v, want 3 × 5s", got)
 			}
-			if got := f.count("/login/oauth/access_token"); got != 3 {
+			if got := f.Requests("/login/oauth/access_token"); got != 3 {
 				t.Errorf("token requests = %d, want 3 (pending, pending, approved)", got)
 			}
 			if f.secretOnDevice {
@@ -95,7 +96,7 @@ func TestDeviceLogin(t *testing.T) {
 func TestDeviceSlowDown(t *testing.T) {
 	f := newFakeGitHub(t, func(f *fakeGitHub) { f.slowDownPolls = []int{1} })
 	d := newDriver(t, f, nil)
-	ctx := testContext(t)
+	ctx := logintest.Context(t)
 	da, err := d.(provider.DeviceAuthorizer).StartDevice(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +107,12 @@ func TestDeviceSlowDown(t *testing.T) {
 	if !errors.Is(err, provider.ErrSlowDown) || !errors.As(err, &oe) || oe.Interval != 10*time.Second || oe.StatusCode != http.StatusOK {
 		t.Fatalf("err = %v (%+v), want slow_down with interval 10s and HTTP 200", err, oe)
 	}
-	sleep := &fastSleep{}
-	p := &provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(provider.DeviceProgress) { f.approve(da.UserCode) }}
+	sleep := &logintest.FastSleep{}
+	p := &provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(provider.DeviceProgress) { f.devices.Approve(da.UserCode) }}
 	if _, err := p.Poll(ctx, d.(provider.DeviceAuthorizer), da); err != nil {
 		t.Fatal(err)
 	}
-	if got := sleep.waited(); !slices.Equal(got, []time.Duration{5 * time.Second, 5 * time.Second}) {
+	if got := sleep.Waited(); !slices.Equal(got, []time.Duration{5 * time.Second, 5 * time.Second}) {
 		t.Errorf("intervals = %v", got)
 	}
 }
@@ -133,11 +134,11 @@ func TestDeviceErrors(t *testing.T) {
 			return d
 		}, provider.ErrSlowDown, "slow_down", nil},
 		{"expired_token", func(_ *testing.T, f *fakeGitHub, d provider.Driver, da *provider.DeviceAuthorization) provider.Driver {
-			f.expire(da.UserCode)
+			f.devices.Expire(da.UserCode)
 			return d
 		}, provider.ErrExpiredToken, "expired_token", nil},
 		{"access_denied", func(_ *testing.T, f *fakeGitHub, d provider.Driver, da *provider.DeviceAuthorization) provider.Driver {
-			f.deny(da.UserCode)
+			f.devices.Deny(da.UserCode)
 			return d
 		}, provider.ErrAccessDenied, "access_denied", nil},
 		{"incorrect_device_code", func(_ *testing.T, _ *fakeGitHub, d provider.Driver, da *provider.DeviceAuthorization) provider.Driver {
@@ -165,7 +166,7 @@ func TestDeviceErrors(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				f := newFakeGitHub(t, func(f *fakeGitHub) { f.formOnly = formOnly })
 				d := newDriver(t, f, nil)
-				ctx := testContext(t)
+				ctx := logintest.Context(t)
 				da, err := d.(provider.DeviceAuthorizer).StartDevice(ctx, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -199,7 +200,7 @@ func TestDeviceStartErrors(t *testing.T) {
 				return nil
 			},
 		}
-		_, err := login.Run(testContext(t), newDriver(t, f, nil), nil)
+		_, err := login.Run(logintest.Context(t), newDriver(t, f, nil), nil)
 		if !errors.Is(err, provider.ErrGrantUnsupported) || !strings.Contains(err.Error(), "Enable Device Flow") || !strings.Contains(err.Error(), "pkce") {
 			t.Fatalf("err = %v", err)
 		}
@@ -207,7 +208,7 @@ func TestDeviceStartErrors(t *testing.T) {
 	t.Run("unknown client", func(t *testing.T) {
 		f := newFakeGitHub(t, nil)
 		d := newDriver(t, f, func(c *github.Config) { c.ClientID = "Iv1.wrong" })
-		_, err := d.(provider.DeviceAuthorizer).StartDevice(testContext(t), nil)
+		_, err := d.(provider.DeviceAuthorizer).StartDevice(logintest.Context(t), nil)
 		if !errors.Is(err, provider.ErrInvalidClient) {
 			t.Fatalf("err = %v", err)
 		}
@@ -215,16 +216,12 @@ func TestDeviceStartErrors(t *testing.T) {
 	t.Run("scope sent space-separated", func(t *testing.T) {
 		f := newFakeGitHub(t, nil)
 		d := newDriver(t, f, nil)
-		da, err := d.(provider.DeviceAuthorizer).StartDevice(testContext(t), nil)
+		da, err := d.(provider.DeviceAuthorizer).StartDevice(logintest.Context(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, dev := range f.devices {
-			if dev.userCode == da.UserCode && dev.scope != "repo read:org" {
-				t.Errorf("scope = %q, want the configured scopes", dev.scope)
-			}
+		if dev, _ := f.devices.ByUserCode(da.UserCode); dev.Scope != "repo read:org" {
+			t.Errorf("scope = %q, want the configured scopes", dev.Scope)
 		}
 		if !slices.Equal(da.Scopes, []string{"repo", "read:org"}) {
 			t.Errorf("da.Scopes = %q", da.Scopes)

@@ -2,14 +2,13 @@ package github_test
 
 import (
 	"errors"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -17,23 +16,23 @@ func TestPKCELogin(t *testing.T) {
 	t.Run("OAuth App", func(t *testing.T) {
 		f := newFakeGitHub(t, nil)
 		d := newDriver(t, f, nil)
-		tok, err := pkceLogin(t, d, []string{"repo", "read:org"})
+		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"repo", "read:org"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(tok.Scopes, []string{"read:org", "repo"}) || !tok.Expiry.IsZero() || tok.RefreshToken != "" {
 			t.Fatalf("token = %v", tok)
 		}
-		if id, err := d.(provider.Identifier).Identity(testContext(t), tok); err != nil || id.DisplayName != "octocat" {
+		if id, err := d.(provider.Identifier).Identity(logintest.Context(t), tok); err != nil || id.DisplayName != "octocat" {
 			t.Fatalf("identity = %+v, %v", id, err)
 		}
 	})
 	t.Run("client secret required by the app", func(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.secret = "s3cret" })
-		if _, err := pkceLogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), nil); err != nil {
+		if _, err := logintest.PKCELogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), provider.PreferPKCE, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, err := pkceLogin(t, newDriver(t, f, nil), nil)
+		_, err := logintest.PKCELogin(t, newDriver(t, f, nil), provider.PreferPKCE, nil)
 		if !errors.Is(err, provider.ErrInvalidClient) {
 			t.Fatalf("without the secret: err = %v, want incorrect_client_credentials", err)
 		}
@@ -41,8 +40,8 @@ func TestPKCELogin(t *testing.T) {
 	t.Run("GitHub App with refresh-token rotation", func(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp = true })
 		d := newDriver(t, f, nil)
-		ctx := testContext(t)
-		tok, err := pkceLogin(t, d, nil)
+		ctx := logintest.Context(t)
+		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,18 +52,8 @@ func TestPKCELogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := time.Now()
-		store := &provider.TokenStore{Now: func() time.Time { return now }}
 		key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
-		store.Put(key, tok)
-		now = tok.Expiry.Add(time.Minute)
-		fresh, err := store.Token(ctx, key, d.(provider.Refresher))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
-			t.Fatalf("refresh did not rotate: old %v new %v", tok, fresh)
-		}
+		fresh := logintest.RefreshRotates(t, d, key, tok)
 		if _, err := d.(provider.Identifier).Identity(ctx, fresh); err != nil {
 			t.Fatalf("refreshed token refused: %v", err)
 		}
@@ -74,36 +63,9 @@ func TestPKCELogin(t *testing.T) {
 		if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != "bad_refresh_token" || !strings.Contains(err.Error(), "rotates") {
 			t.Fatalf("old refresh token: err = %v", err)
 		}
-		// The rotated one works, once more through the store.
-		now = fresh.Expiry.Add(time.Minute)
-		again, err := store.Token(ctx, key, d.(provider.Refresher))
-		if err != nil || again.AccessToken == fresh.AccessToken {
-			t.Fatalf("second refresh = %v, %v", again, err)
-		}
+		// The rotated one works, and rotates again.
+		logintest.RefreshRotates(t, d, key, fresh)
 	})
-}
-
-// authorize runs the browser leg without following the redirect and
-// returns the code.
-func authorize(t *testing.T, d provider.Driver, challenge, redirect string) string {
-	t.Helper()
-	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
-		State: "st", CodeChallenge: challenge, RedirectURI: redirect,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st" {
-		t.Fatalf("authorize: HTTP %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	return loc.Query().Get("code")
 }
 
 // TestExchangeErrors shows the fake checks what GitHub checks: the PKCE
@@ -113,7 +75,7 @@ func TestExchangeErrors(t *testing.T) {
 	const redirect = "http://127.0.0.1:5555/callback"
 	f := newFakeGitHub(t, nil)
 	d := newDriver(t, f, nil)
-	ctx := testContext(t)
+	ctx := logintest.Context(t)
 	ex := d.(provider.CodeExchanger)
 
 	tests := []struct {
@@ -125,7 +87,7 @@ func TestExchangeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code := authorize(t, d, s256(verifier), redirect)
+			code := logintest.AuthorizationCode(t, d, logintest.S256(verifier), redirect)
 			_, err := ex.Exchange(ctx, code, tt.verifier, tt.redirect)
 			var oe *provider.OAuthError
 			if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != tt.code {
@@ -134,7 +96,7 @@ func TestExchangeErrors(t *testing.T) {
 		})
 	}
 	t.Run("code used twice", func(t *testing.T) {
-		code := authorize(t, d, s256(verifier), redirect)
+		code := logintest.AuthorizationCode(t, d, logintest.S256(verifier), redirect)
 		if _, err := ex.Exchange(ctx, code, verifier, redirect); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +107,7 @@ func TestExchangeErrors(t *testing.T) {
 }
 
 func TestAuthCodeURL(t *testing.T) {
-	ctx := testContext(t)
+	ctx := logintest.Context(t)
 	req := provider.AuthCodeRequest{State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:1/callback"}
 	tests := []struct {
 		name      string

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -35,13 +36,13 @@ func TestIdentityAPIURL(t *testing.T) {
 			cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				got, auth = r.URL.String(), r.Header.Get("Authorization")
 				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-					Body: io.NopCloser(strings.NewReader(string(canned(t, "user.json", nil)))), Request: r}, nil
+					Body: io.NopCloser(strings.NewReader(string(logintest.Canned(t, "user.json", nil)))), Request: r}, nil
 			})}
 			d, err := github.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := d.(provider.Identifier).Identity(testContext(t), &provider.Token{AccessToken: "gho_x"})
+			id, err := d.(provider.Identifier).Identity(logintest.Context(t), &provider.Token{AccessToken: "gho_x"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +53,7 @@ func TestIdentityAPIURL(t *testing.T) {
 	}
 	t.Run("bad credentials", func(t *testing.T) {
 		f := newFakeGitHub(t, nil)
-		_, err := newDriver(t, f, nil).(provider.Identifier).Identity(testContext(t), &provider.Token{AccessToken: "gho_unknown"})
+		_, err := newDriver(t, f, nil).(provider.Identifier).Identity(logintest.Context(t), &provider.Token{AccessToken: "gho_unknown"})
 		if err == nil || !strings.Contains(err.Error(), "401") {
 			t.Fatalf("err = %v", err)
 		}

@@ -3,12 +3,13 @@ package oidc_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpauth/mcpauth/drivers/oidc"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/internal/optest/nodeop"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 	"github.com/mcpauth/mcpauth/provider"
@@ -89,27 +90,8 @@ func newDriver(t *testing.T, op *realOP) provider.Driver {
 	return d
 }
 
-// fastSleep records the intervals the poller asks for and waits a fraction
-// of each, so real-server tests keep the interval sequence but not the wait.
-type fastSleep struct {
-	mu        sync.Mutex
-	intervals []time.Duration
-}
-
-func (f *fastSleep) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	f.intervals = append(f.intervals, d)
-	f.mu.Unlock()
-	t := time.NewTimer(d / 50)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
+// testContext allows 60 s, not logintest.Context's 30: these tests start
+// real servers and wait out device-code expiry in wall-clock time.
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -131,7 +113,7 @@ func TestDeviceLoginApprovedAfterNIntervals(t *testing.T) {
 				t.Fatalf("device authorization = %v", da)
 			}
 			tokBefore, devBefore := op.tokenReqs(t), op.devReqs(t)
-			sleep := &fastSleep{}
+			sleep := &logintest.ShortSleep{}
 			p := &provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(dp provider.DeviceProgress) {
 				if dp.Polls == n {
 					if err := op.approve(ctx, da.UserCode); err != nil {
@@ -155,8 +137,8 @@ func TestDeviceLoginApprovedAfterNIntervals(t *testing.T) {
 			if got := op.devReqs(t); got != 1 {
 				t.Errorf("device authorization requests = %d, want 1", got)
 			}
-			if len(sleep.intervals) != n+1 {
-				t.Errorf("intervals waited = %v, want %d", sleep.intervals, n+1)
+			if got := sleep.Waited(); len(got) != n+1 {
+				t.Errorf("intervals waited = %v, want %d", got, n+1)
 			}
 			t.Logf("%s: approved after %d intervals: 1 device request + %d token requests", s.name, n, op.tokenReqs(t)-tokBefore)
 			id, err := d.(provider.Identifier).Identity(ctx, tok)
@@ -178,7 +160,7 @@ func TestDeviceLoginDenied(t *testing.T) {
 			ctx := testContext(t)
 			login := &provider.Login{
 				Preference: provider.PreferDevice,
-				Device:     provider.DevicePoller{Sleep: (&fastSleep{}).Sleep},
+				Device:     provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error { return op.deny(ctx, da.UserCode) },
 			}
 			_, err := login.Run(ctx, d, nil)
@@ -207,7 +189,7 @@ func TestDeviceCodeExpires(t *testing.T) {
 			// The poller stops on its own at the device code's expiry too,
 			// without another request.
 			before := op.tokenReqs(t)
-			_, err = (&provider.DevicePoller{Sleep: (&fastSleep{}).Sleep}).Poll(ctx, d.(provider.DeviceAuthorizer), da)
+			_, err = (&provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, d.(provider.DeviceAuthorizer), da)
 			if !errors.Is(err, provider.ErrExpiredToken) {
 				t.Fatalf("poller = %v, want ErrExpiredToken", err)
 			}
@@ -222,7 +204,7 @@ func TestDeviceSlowDownFromServer(t *testing.T) {
 	op := startZitadel(t, opOptions{slowDown: 2})
 	d := newDriver(t, op)
 	ctx := testContext(t)
-	sleep := &fastSleep{}
+	sleep := &logintest.ShortSleep{}
 	var userCode string
 	login := &provider.Login{
 		Preference: provider.PreferDevice,
@@ -239,15 +221,13 @@ func TestDeviceSlowDownFromServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// zitadel's interval, then +5 s per slow_down.
-	base := sleep.intervals[0]
-	want := []time.Duration{base, base + 5*time.Second, base + 10*time.Second}
-	if len(sleep.intervals) != len(want) {
-		t.Fatalf("intervals = %v, want %v", sleep.intervals, want)
+	got := sleep.Waited()
+	if len(got) == 0 {
+		t.Fatal("the poller never slept")
 	}
-	for i := range want {
-		if sleep.intervals[i] != want[i] {
-			t.Fatalf("intervals = %v, want %v", sleep.intervals, want)
-		}
+	base := got[0]
+	if want := []time.Duration{base, base + 5*time.Second, base + 10*time.Second}; !slices.Equal(got, want) {
+		t.Fatalf("intervals = %v, want %v", got, want)
 	}
 }
 

@@ -1,10 +1,10 @@
 package okta_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
@@ -13,6 +13,7 @@ import (
 // contractOP is the Okta fake behind the contract kit's OP interface,
 // configured the way a config file would name an Okta custom server.
 type contractOP struct {
+	logintest.User
 	f       *fakeOkta
 	options map[string]string
 }
@@ -21,18 +22,11 @@ func (o contractOP) DriverConfig() provider.DriverConfig {
 	return provider.DriverConfig{Issuer: o.f.orgIssuer(), ClientID: o.f.clientID, Scopes: []string{"openid", "profile"}, Options: o.options}
 }
 
-func (o contractOP) ApproveDevice(_ context.Context, userCode string) error {
-	return o.f.setDevice(userCode, func(d *device) { d.approved = true })
-}
-
-func (o contractOP) DenyDevice(_ context.Context, userCode string) error {
-	return o.f.setDevice(userCode, func(d *device) { d.denied = true })
-}
-
-func (o contractOP) Browse(ctx context.Context, authURL string) error { return browse(ctx, authURL) }
-
 func fakeOP(configure func(*fakeOkta), options map[string]string) func(t *testing.T) drivertest.OP {
-	return func(t *testing.T) drivertest.OP { return contractOP{newFakeOkta(t, configure), options} }
+	return func(t *testing.T) drivertest.OP {
+		f := newFakeOkta(t, configure)
+		return contractOP{logintest.User{Devices: f.devices}, f, options}
+	}
 }
 
 func TestContractInProcess(t *testing.T) {

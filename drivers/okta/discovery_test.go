@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -16,25 +17,25 @@ func TestDiscovery(t *testing.T) {
 	t.Run("custom server: path insertion is a 404, the appended path serves", func(t *testing.T) {
 		f := newFakeOkta(t, nil)
 		var disc registry.Discoverer
-		m, err := disc.AuthServer(testContext(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
+		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(m.Source, f.customIssuer()+"/.well-known/") || m.DeviceAuthorizationEndpoint != f.customIssuer()+"/v1/device/authorize" {
 			t.Fatalf("metadata from %s: %+v", m.Source, m)
 		}
-		if f.count("/.well-known/oauth-authorization-server/oauth2/default") != 1 {
+		if f.Requests("/.well-known/oauth-authorization-server/oauth2/default") != 1 {
 			t.Error("RFC 8414 path insertion was not tried first")
 		}
 	})
 	t.Run("only the fallbacks find an oauth-authorization-server-only server", func(t *testing.T) {
 		f := newFakeOkta(t, func(f *fakeOkta) { f.noOIDCDiscovery = true })
 		var plain registry.Discoverer
-		if _, err := plain.AuthServer(testContext(t), f.customIssuer()); !errors.Is(err, registry.ErrNoMetadata) {
+		if _, err := plain.AuthServer(logintest.Context(t), f.customIssuer()); !errors.Is(err, registry.ErrNoMetadata) {
 			t.Fatalf("without fallbacks: err = %v, want ErrNoMetadata", err)
 		}
 		var disc registry.Discoverer
-		m, err := disc.AuthServer(testContext(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
+		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,10 +98,10 @@ func TestDescribeAndRebind(t *testing.T) {
 		!slices.Equal(desc.DefaultScopes, []string{"openid", "profile", "offline_access"}) || len(desc.Quirks) == 0 {
 		t.Fatalf("description = %+v", desc)
 	}
-	if _, err := d.Metadata(testContext(t)); err != nil {
+	if _, err := d.Metadata(logintest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	discovered := f.count("/oauth2/default/.well-known/openid-configuration")
+	discovered := f.Requests("/oauth2/default/.well-known/openid-configuration")
 	r, err := d.(provider.ClientRebinder).WithClientID("https://app.example.com/cimd.json")
 	if err != nil {
 		t.Fatal(err)
@@ -108,10 +109,10 @@ func TestDescribeAndRebind(t *testing.T) {
 	if r.Describe().ClientID != "https://app.example.com/cimd.json" || r.Describe().Name != "okta" {
 		t.Fatalf("rebound description = %+v", r.Describe())
 	}
-	if _, err := r.Metadata(testContext(t)); err != nil {
+	if _, err := r.Metadata(logintest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	if f.count("/oauth2/default/.well-known/openid-configuration") != discovered {
+	if f.Requests("/oauth2/default/.well-known/openid-configuration") != discovered {
 		t.Error("the rebound driver discovered the metadata again")
 	}
 }
@@ -132,7 +133,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := d.Metadata(testContext(t)); m.Issuer != meta.Issuer {
+	if m, _ := d.Metadata(logintest.Context(t)); m.Issuer != meta.Issuer {
 		t.Fatalf("metadata = %+v", m)
 	}
 }

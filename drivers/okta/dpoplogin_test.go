@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -37,10 +38,10 @@ func TestDPoP(t *testing.T) {
 				t.Fatalf("token = %v, want a DPoP-bound token with a refresh token", tok)
 			}
 			// first poll, then one request per poll with the nonce kept.
-			if got, want := f.count(tokenPath), tt.firstPoll+2; got != want {
+			if got, want := f.Requests(tokenPath), tt.firstPoll+2; got != want {
 				t.Errorf("token requests = %d, want %d", got, want)
 			}
-			if got, want := f.proofCount(), f.count(tokenPath)-(tt.firstPoll-2); got != want {
+			if got, want := f.proofCount(), f.Requests(tokenPath)-(tt.firstPoll-2); got != want {
 				t.Errorf("proofs = %d, want %d", got, want)
 			}
 			if !strings.Contains(logs.String(), "DPoP-bound") {
@@ -51,23 +52,23 @@ func TestDPoP(t *testing.T) {
 			}
 
 			// Refresh with the same key: one request, the nonce kept.
-			ctx := testContext(t)
-			before := f.count(tokenPath)
+			ctx := logintest.Context(t)
+			before := f.Requests(tokenPath)
 			fresh, err := d.(provider.Refresher).Refresh(ctx, tok)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.count(tokenPath) - before; got != 1 || fresh.TokenType != "DPoP" {
+			if got := f.Requests(tokenPath) - before; got != 1 || fresh.TokenType != "DPoP" {
 				t.Errorf("refresh took %d requests, token %v", got, fresh)
 			}
 			// Okta retires its nonce: one use_dpop_nonce retry.
-			f.set(func(f *fakeOkta) { f.nonce = random() })
-			before = f.count(tokenPath)
+			f.set(func(f *fakeOkta) { f.nonce = logintest.RandomString() })
+			before = f.Requests(tokenPath)
 			fresh, err = d.(provider.Refresher).Refresh(ctx, fresh)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.count(tokenPath) - before; got != 2 {
+			if got := f.Requests(tokenPath) - before; got != 2 {
 				t.Errorf("refresh after a nonce change took %d requests, want 2", got)
 			}
 			// Another driver has another key: the bound refresh token is
@@ -88,16 +89,16 @@ func TestDPoP(t *testing.T) {
 	t.Run("PKCE", func(t *testing.T) {
 		f := newFakeOkta(t, func(f *fakeOkta) { f.requireDPoP = true })
 		d, _ := newDriver(t, f.orgIssuer(), nil)
-		tok, err := pkceLogin(t, d, nil)
+		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tok.TokenType != "DPoP" || f.count("/oauth2/v1/token") != 3 {
-			t.Fatalf("token = %v after %d token requests", tok, f.count("/oauth2/v1/token"))
+		if tok.TokenType != "DPoP" || f.Requests("/oauth2/v1/token") != 3 {
+			t.Fatalf("token = %v after %d token requests", tok, f.Requests("/oauth2/v1/token"))
 		}
 		// The ID token identifies the user; the DPoP-bound access token is
 		// not sent to userinfo as a Bearer token.
-		if id, err := d.(provider.Identifier).Identity(testContext(t), tok); err != nil || id.Subject == "" {
+		if id, err := d.(provider.Identifier).Identity(logintest.Context(t), tok); err != nil || id.Subject == "" {
 			t.Fatalf("identity = %+v, %v", id, err)
 		}
 	})

@@ -4,10 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -35,7 +33,7 @@ const (
 // endpoint (RFC 9449: proof verification, nonces, key-bound tokens). It
 // checks what Okta checks, so a driver that sends the wrong thing fails.
 type fakeOkta struct {
-	*httptest.Server
+	*logintest.Server
 	t *testing.T
 
 	clientID string
@@ -52,26 +50,17 @@ type fakeOkta struct {
 
 	key *rsa.PrivateKey
 
+	devices *logintest.Devices
+	codes   logintest.AuthCodes
+
 	mu        sync.Mutex
 	nonce     string
 	jtis      map[string]bool
-	devices   map[string]*device
-	codes     map[string]*authCode
 	refresh   map[string]*grant // live refresh tokens
 	tokens    map[string]*grant // access tokens
-	requests  map[string]int    // path → count
 	proofs    int               // token requests that carried a DPoP proof
 	polls     int
 	slowDowns []int
-}
-
-type device struct {
-	userCode, scope, issuer   string
-	approved, denied, expired bool
-}
-
-type authCode struct {
-	redirectURI, challenge, scope, issuer string
 }
 
 type grant struct {
@@ -96,21 +85,14 @@ func signingKey(t *testing.T) *rsa.PrivateKey {
 func newFakeOkta(t *testing.T, configure func(*fakeOkta)) *fakeOkta {
 	f := &fakeOkta{
 		t: t, clientID: "0oa1b2c3d4e5f6g7h8i9", grants: []string{grantDevice, grantCode, grantRefresh},
-		key: signingKey(t), nonce: random(), jtis: map[string]bool{},
-		devices: map[string]*device{}, codes: map[string]*authCode{},
-		refresh: map[string]*grant{}, tokens: map[string]*grant{}, requests: map[string]int{},
+		key: signingKey(t), nonce: logintest.RandomString(), jtis: map[string]bool{}, devices: logintest.NewDevices(t),
+		refresh: map[string]*grant{}, tokens: map[string]*grant{},
 	}
 	if configure != nil {
 		configure(f)
 	}
 	mux := http.NewServeMux()
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests[r.URL.Path]++
-		f.mu.Unlock()
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.Close)
+	f.Server = logintest.NewServer(t, mux)
 
 	// The org server's documents are at the root; the custom server's are
 	// appended to its issuer. RFC 8414 path insertion
@@ -143,12 +125,6 @@ func (f *fakeOkta) set(change func(*fakeOkta)) {
 	change(f)
 }
 
-func (f *fakeOkta) count(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.requests[path]
-}
-
 func (f *fakeOkta) proofCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -171,7 +147,7 @@ func (f *fakeOkta) json(w http.ResponseWriter, status int, name string, vars map
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(canned(f.t, name, vars))
+	w.Write(logintest.Canned(f.t, name, vars))
 }
 
 // fail answers an OAuth error; invalid_client is a 401, the rest 400.
@@ -202,10 +178,7 @@ func (f *fakeOkta) deviceAuthorize(w http.ResponseWriter, r *http.Request, issue
 		f.fail(w, "unauthorized_client", nil)
 		return
 	}
-	dc, uc := random(), strings.ToUpper(random()[:8])
-	f.mu.Lock()
-	f.devices[dc] = &device{userCode: uc, scope: r.PostForm.Get("scope"), issuer: issuer}
-	f.mu.Unlock()
+	dc, uc := f.devices.Start(r.PostForm.Get("scope"), issuer)
 	f.json(w, http.StatusOK, "device_authorize.json", map[string]string{"$DEVICE_CODE": dc, "$USER_CODE": uc, "$BASE": f.URL})
 }
 
@@ -225,20 +198,20 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) 
 			f.fail(w, "unauthorized_client", nil)
 			return
 		}
+		d, known := f.devices.Get(form.Get("device_code"))
 		f.mu.Lock()
 		f.polls++
-		d := f.devices[form.Get("device_code")]
 		var code string
 		switch {
-		case d == nil || d.issuer != issuer:
+		case !known || d.Issuer != issuer:
 			code = "invalid_grant"
-		case d.expired:
+		case d.Expired:
 			code = "expired_token"
-		case d.denied:
+		case d.Denied:
 			code = "access_denied"
 		case slices.Contains(f.slowDowns, f.polls):
 			code = "slow_down"
-		case !d.approved:
+		case !d.Approved:
 			code = "authorization_pending"
 		}
 		f.mu.Unlock()
@@ -246,21 +219,18 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) 
 			f.fail(w, code, nil)
 			return
 		}
-		f.issue(w, &grant{scope: d.scope, issuer: issuer, jkt: jkt})
+		f.issue(w, &grant{scope: d.Scope, issuer: issuer, jkt: jkt})
 	case provider.GrantTypeAuthorizationCode:
-		f.mu.Lock()
-		c := f.codes[form.Get("code")]
-		delete(f.codes, form.Get("code"))
-		f.mu.Unlock()
+		c, ok := f.codes.Redeem(form.Get("code"))
 		switch {
-		case c == nil || c.issuer != issuer:
+		case !ok || c.Issuer != issuer:
 			f.fail(w, "invalid_grant_code", nil)
-		case form.Get("redirect_uri") != c.redirectURI:
+		case form.Get("redirect_uri") != c.RedirectURI:
 			f.fail(w, "invalid_grant_redirect", nil)
-		case s256(form.Get("code_verifier")) != c.challenge:
+		case !c.Verifies(form.Get("code_verifier")):
 			f.fail(w, "invalid_grant_verifier", nil)
 		default:
-			f.issue(w, &grant{scope: c.scope, issuer: issuer, jkt: jkt})
+			f.issue(w, &grant{scope: c.Scope, issuer: issuer, jkt: jkt})
 		}
 	case provider.GrantTypeRefreshToken:
 		if !f.enabled(grantRefresh) {
@@ -293,7 +263,7 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) 
 // for openid.
 func (f *fakeOkta) issue(w http.ResponseWriter, g *grant) {
 	scopes := strings.Fields(g.scope)
-	at := "eyJraWQiOiJhdCJ9." + random()
+	at := "eyJraWQiOiJhdCJ9." + logintest.RandomString()
 	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": g.scope, "$TOKEN_TYPE": "Bearer", "$ID_TOKEN": ""}
 	if g.jkt != "" {
 		vars["$TOKEN_TYPE"] = "DPoP"
@@ -305,7 +275,7 @@ func (f *fakeOkta) issue(w http.ResponseWriter, g *grant) {
 	f.mu.Lock()
 	if slices.Contains(scopes, "offline_access") && slices.Contains(f.grants, grantRefresh) {
 		name = "token.json"
-		vars["$REFRESH_TOKEN"] = random()
+		vars["$REFRESH_TOKEN"] = logintest.RandomString()
 		f.refresh[vars["$REFRESH_TOKEN"]] = g
 	}
 	f.tokens[at] = g
@@ -353,12 +323,12 @@ func (f *fakeOkta) userinfo(w http.ResponseWriter, r *http.Request) {
 // authorize is the browser leg: the fake user signs in and consents at once.
 func (f *fakeOkta) authorize(w http.ResponseWriter, r *http.Request, issuer string) {
 	q := r.URL.Query()
-	ru, err := url.Parse(q.Get("redirect_uri"))
+	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
 	switch {
 	case q.Get("client_id") != f.clientID:
 		http.Error(w, "invalid client_id", http.StatusBadRequest)
 		return
-	case err != nil || ru.Scheme != "http" || ru.Hostname() != "127.0.0.1" || ru.Path != "/callback":
+	case !ok:
 		http.Error(w, "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings", http.StatusBadRequest)
 		return
 	}
@@ -373,54 +343,10 @@ func (f *fakeOkta) authorize(w http.ResponseWriter, r *http.Request, issuer stri
 	case !f.enabled(grantCode):
 		back.Set("error", "unauthorized_client")
 	default:
-		code := random()
-		f.mu.Lock()
-		f.codes[code] = &authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), issuer: issuer}
-		f.mu.Unlock()
-		back.Set("code", code)
+		back.Set("code", f.codes.Issue(logintest.AuthCode{
+			RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("scope"), Issuer: issuer,
+		}))
 	}
 	ru.RawQuery = back.Encode()
 	http.Redirect(w, r, ru.String(), http.StatusFound)
-}
-
-func (f *fakeOkta) approve(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.approved = true }))
-}
-func (f *fakeOkta) deny(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.denied = true }))
-}
-func (f *fakeOkta) expire(userCode string) {
-	f.must(f.setDevice(userCode, func(d *device) { d.expired = true }))
-}
-
-func (f *fakeOkta) must(err error) {
-	if err != nil {
-		f.t.Error(err)
-	}
-}
-
-// setDevice changes the device authorization with the user code, as the
-// user does on the verification page.
-func (f *fakeOkta) setDevice(userCode string, set func(*device)) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, d := range f.devices {
-		if d.userCode == userCode {
-			set(d)
-			return nil
-		}
-	}
-	return fmt.Errorf("fake: no device authorization with user code %s", userCode)
-}
-
-// deviceScope is the scope a device authorization asked for.
-func (f *fakeOkta) deviceScope(userCode string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, d := range f.devices {
-		if d.userCode == userCode {
-			return d.scope
-		}
-	}
-	return ""
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/drivers/okta"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -62,20 +61,20 @@ func newDriver(t *testing.T, issuer string, configure func(*okta.Config)) (provi
 
 // deviceLogin runs a device login through provider.Login, approving after
 // approveAt polls.
-func deviceLogin(t *testing.T, f *fakeOkta, d provider.Driver, scopes []string, approveAt int) (*provider.Token, *provider.DeviceAuthorization, *fastSleep, error) {
+func deviceLogin(t *testing.T, f *fakeOkta, d provider.Driver, scopes []string, approveAt int) (*provider.Token, *provider.DeviceAuthorization, *logintest.FastSleep, error) {
 	t.Helper()
-	sleep := &fastSleep{}
+	sleep := &logintest.FastSleep{}
 	var shown *provider.DeviceAuthorization
 	login := &provider.Login{
 		Preference: provider.PreferDevice,
 		Device: provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p provider.DeviceProgress) {
 			if p.Polls == approveAt {
-				f.approve(shown.UserCode)
+				f.devices.Approve(shown.UserCode)
 			}
 		}},
 		ShowDevice: func(_ context.Context, da *provider.DeviceAuthorization) error { shown = da; return nil },
 	}
-	tok, err := login.Run(testContext(t), d, scopes)
+	tok, err := login.Run(logintest.Context(t), d, scopes)
 	return tok, shown, sleep, err
 }
 
@@ -96,8 +95,8 @@ func TestDeviceLogin(t *testing.T) {
 				t.Errorf("device authorization = %v", da)
 			}
 			// offline_access was added, so Okta issued a refresh token.
-			if got := f.deviceScope(da.UserCode); got != "openid profile offline_access" {
-				t.Errorf("requested scope = %q", got)
+			if dev, _ := f.devices.ByUserCode(da.UserCode); dev.Scope != "openid profile offline_access" {
+				t.Errorf("requested scope = %q", dev.Scope)
 			}
 			if tok.RefreshToken == "" || tok.IDToken == "" || tok.TokenType != "Bearer" ||
 				!slices.Equal(tok.Scopes, []string{"openid", "profile", "offline_access"}) {
@@ -110,16 +109,16 @@ func TestDeviceLogin(t *testing.T) {
 			if server == "org" {
 				prefix = "/oauth2/v1"
 			}
-			if got := f.count(prefix + "/token"); got != 3 {
+			if got := f.Requests(prefix + "/token"); got != 3 {
 				t.Errorf("token requests = %d, want 3", got)
 			}
-			if got := len(sleep.waited()); got != 3 {
+			if got := len(sleep.Waited()); got != 3 {
 				t.Errorf("intervals waited = %d, want 3", got)
 			}
 			if f.proofCount() != 0 {
 				t.Error("DPoP proofs sent to an app that does not require them")
 			}
-			id, err := d.(provider.Identifier).Identity(testContext(t), tok)
+			id, err := d.(provider.Identifier).Identity(logintest.Context(t), tok)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,8 +143,8 @@ func TestDeviceErrors(t *testing.T) {
 			f.set(func(f *fakeOkta) { f.slowDowns = []int{1} })
 		},
 			provider.ErrSlowDown, "slow_down", 400, 0},
-		{"access_denied", func(f *fakeOkta, da *provider.DeviceAuthorization) { f.deny(da.UserCode) }, provider.ErrAccessDenied, "access_denied", 400, 0},
-		{"expired_token", func(f *fakeOkta, da *provider.DeviceAuthorization) { f.expire(da.UserCode) }, provider.ErrExpiredToken, "expired_token", 400, 0},
+		{"access_denied", func(f *fakeOkta, da *provider.DeviceAuthorization) { f.devices.Deny(da.UserCode) }, provider.ErrAccessDenied, "access_denied", 400, 0},
+		{"expired_token", func(f *fakeOkta, da *provider.DeviceAuthorization) { f.devices.Expire(da.UserCode) }, provider.ErrExpiredToken, "expired_token", 400, 0},
 		{"invalid device code", func(_ *fakeOkta, da *provider.DeviceAuthorization) { da.DeviceCode = "bogus" }, provider.ErrInvalidGrant, "invalid_grant", 400, 0},
 		{"device grant turned off meanwhile", func(f *fakeOkta, _ *provider.DeviceAuthorization) {
 			f.set(func(f *fakeOkta) { f.grants = []string{grantCode} })
@@ -155,7 +154,7 @@ func TestDeviceErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeOkta(t, nil)
 			d, _ := newDriver(t, f.customIssuer(), nil)
-			ctx := testContext(t)
+			ctx := logintest.Context(t)
 			da, err := d.(provider.DeviceAuthorizer).StartDevice(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -206,8 +205,8 @@ func TestDeviceGrantNotEnabled(t *testing.T) {
 func TestPKCELoginAndRotation(t *testing.T) {
 	f := newFakeOkta(t, nil)
 	d, _ := newDriver(t, f.customIssuer(), func(c *okta.Config) { c.Scopes = []string{"openid", "profile", "email"} })
-	ctx := testContext(t)
-	tok, err := pkceLogin(t, d, nil)
+	ctx := logintest.Context(t)
+	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,18 +217,8 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	store := &provider.TokenStore{Now: func() time.Time { return now }}
 	key := provider.Key{Issuer: f.customIssuer(), ClientID: f.clientID, Subject: id.Subject}
-	store.Put(key, tok)
-	now = tok.Expiry.Add(time.Minute)
-	fresh, err := store.Token(ctx, key, d.(provider.Refresher))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
-		t.Fatalf("refresh did not rotate: old %v new %v", tok, fresh)
-	}
+	fresh := logintest.RefreshRotates(t, d, key, tok)
 	if _, err := d.(provider.Refresher).Refresh(ctx, tok); !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("spent refresh token: err = %v", err)
 	}
@@ -244,25 +233,11 @@ func TestPKCELoginAndRotation(t *testing.T) {
 func TestPKCEExchangeErrors(t *testing.T) {
 	f := newFakeOkta(t, nil)
 	d, _ := newDriver(t, f.customIssuer(), nil)
-	ctx := testContext(t)
+	ctx := logintest.Context(t)
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	const redirect = "http://127.0.0.1:5555/callback"
-	code := func() string {
-		u, err := d.(provider.CodeExchanger).AuthCodeURL(ctx, provider.AuthCodeRequest{State: "s", CodeChallenge: s256(verifier), RedirectURI: redirect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := c.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc, _ := url.Parse(resp.Header.Get("Location"))
-		if loc == nil || loc.Query().Get("code") == "" {
-			t.Fatalf("authorize: HTTP %d %s", resp.StatusCode, resp.Header.Get("Location"))
-		}
-		return loc.Query().Get("code")
+	code := func(t *testing.T) string {
+		return logintest.AuthorizationCode(t, d, logintest.S256(verifier), redirect)
 	}
 	for _, tt := range []struct {
 		name, verifier, redirect, desc string
@@ -271,14 +246,14 @@ func TestPKCEExchangeErrors(t *testing.T) {
 		{"other redirect URI", verifier, "http://127.0.0.1:6666/callback", "redirect_uri"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := d.(provider.CodeExchanger).Exchange(ctx, code(), tt.verifier, tt.redirect)
+			_, err := d.(provider.CodeExchanger).Exchange(ctx, code(t), tt.verifier, tt.redirect)
 			if !errors.Is(err, provider.ErrInvalidGrant) || !strings.Contains(err.Error(), tt.desc) {
 				t.Fatalf("err = %v", err)
 			}
 		})
 	}
 	t.Run("web app", func(t *testing.T) {
-		c := code()
+		c := code(t)
 		f.set(func(f *fakeOkta) { f.web = true })
 		defer f.set(func(f *fakeOkta) { f.web = false })
 		_, err := d.(provider.CodeExchanger).Exchange(ctx, c, verifier, redirect)
@@ -295,8 +270,8 @@ func TestDisableRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.deviceScope(da.UserCode); got != "openid profile" || tok.RefreshToken != "" {
-		t.Fatalf("scope %q, token %v", got, tok)
+	if dev, _ := f.devices.ByUserCode(da.UserCode); dev.Scope != "openid profile" || tok.RefreshToken != "" {
+		t.Fatalf("scope %q, token %v", dev.Scope, tok)
 	}
 	if strings.Contains(logs.String(), "offline_access") {
 		t.Errorf("logged offline_access although refresh is disabled: %s", logs)

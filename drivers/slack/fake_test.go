@@ -1,23 +1,13 @@
 package slack_test
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -28,7 +18,7 @@ import (
 // rotation that revokes the refresh token used), auth.test, and one Web API
 // method that answers missing_scope. It checks what Slack checks.
 type fakeSlack struct {
-	*httptest.Server
+	*logintest.Server
 	t *testing.T
 
 	clientID string
@@ -37,22 +27,17 @@ type fakeSlack struct {
 	// rotation: token rotation is on (12 h tokens, refresh tokens).
 	rotation bool
 
-	mu       sync.Mutex
-	codes    map[string]*authCode
-	refresh  map[string]string   // live refresh token → scope
-	tokens   map[string][]string // access token → scopes
-	requests map[string]int
-}
+	codes logintest.AuthCodes
 
-type authCode struct {
-	redirectURI, challenge, scope string
+	mu      sync.Mutex
+	refresh map[string]string   // live refresh token → scope
+	tokens  map[string][]string // access token → scopes
 }
 
 func newFakeSlack(t *testing.T, configure func(*fakeSlack)) *fakeSlack {
 	f := &fakeSlack{
 		t: t, clientID: "1234567890.0987654321", rotation: true,
-		codes: map[string]*authCode{}, refresh: map[string]string{},
-		tokens: map[string][]string{}, requests: map[string]int{},
+		refresh: map[string]string{}, tokens: map[string][]string{},
 	}
 	if configure != nil {
 		configure(f)
@@ -62,26 +47,14 @@ func newFakeSlack(t *testing.T, configure func(*fakeSlack)) *fakeSlack {
 	mux.HandleFunc("POST /api/oauth.v2.access", f.access)
 	mux.HandleFunc("POST /api/auth.test", f.authTest)
 	mux.HandleFunc("POST /api/conversations.history", f.conversationsHistory)
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests[r.URL.Path]++
-		f.mu.Unlock()
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.Close)
+	f.Server = logintest.NewServer(t, mux)
 	return f
-}
-
-func (f *fakeSlack) count(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.requests[path]
 }
 
 // reply writes a canned body with HTTP 200, as the Web API always does.
 func (f *fakeSlack) reply(w http.ResponseWriter, name string, vars map[string]string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write(canned(f.t, name, vars))
+	w.Write(logintest.Canned(f.t, name, vars))
 }
 
 func (f *fakeSlack) fail(w http.ResponseWriter, code string) {
@@ -92,12 +65,12 @@ func (f *fakeSlack) fail(w http.ResponseWriter, code string) {
 // refuses bot scopes (scope=) for an app with PKCE enabled.
 func (f *fakeSlack) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ru, err := url.Parse(q.Get("redirect_uri"))
+	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
 	switch {
 	case q.Get("client_id") != f.clientID:
 		http.Error(w, "invalid_client_id", http.StatusBadRequest)
 		return
-	case err != nil || ru.Scheme != "http" || ru.Hostname() != "127.0.0.1" || ru.Path != "/callback":
+	case !ok:
 		http.Error(w, "bad_redirect_uri", http.StatusBadRequest)
 		return
 	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
@@ -114,11 +87,9 @@ func (f *fakeSlack) authorize(w http.ResponseWriter, r *http.Request) {
 		back.Set("error", "invalid_scope")
 		back.Set("error_description", "no user_scope requested")
 	default:
-		code := random()
-		f.mu.Lock()
-		f.codes[code] = &authCode{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("user_scope")}
-		f.mu.Unlock()
-		back.Set("code", code)
+		back.Set("code", f.codes.Issue(logintest.AuthCode{
+			RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("user_scope"),
+		}))
 	}
 	ru.RawQuery = back.Encode()
 	http.Redirect(w, r, ru.String(), http.StatusFound)
@@ -137,19 +108,16 @@ func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {
 	}
 	switch form.Get("grant_type") {
 	case "", provider.GrantTypeAuthorizationCode:
-		f.mu.Lock()
-		c := f.codes[form.Get("code")]
-		delete(f.codes, form.Get("code"))
-		f.mu.Unlock()
+		c, ok := f.codes.Redeem(form.Get("code"))
 		switch {
-		case c == nil:
+		case !ok:
 			f.fail(w, "invalid_code")
-		case form.Get("redirect_uri") != c.redirectURI:
+		case form.Get("redirect_uri") != c.RedirectURI:
 			f.fail(w, "bad_redirect_uri")
-		case s256(form.Get("code_verifier")) != c.challenge:
+		case !c.Verifies(form.Get("code_verifier")):
 			f.fail(w, "invalid_code")
 		default:
-			f.issue(w, c.scope, false)
+			f.issue(w, c.Scope, false)
 		}
 	case provider.GrantTypeRefreshToken:
 		rt := form.Get("refresh_token")
@@ -173,11 +141,11 @@ func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {
 func (f *fakeSlack) issue(w http.ResponseWriter, scope string, refreshed bool) {
 	scopes := strings.Split(scope, ",")
 	slices.Sort(scopes)
-	vars := map[string]string{"$ACCESS_TOKEN": "xoxp-" + random(), "$SCOPE": strings.Join(scopes, ",")}
+	vars := map[string]string{"$ACCESS_TOKEN": "xoxp-" + logintest.RandomString(), "$SCOPE": strings.Join(scopes, ",")}
 	name := "access_user_no_rotation.json"
 	if f.rotation {
-		vars["$ACCESS_TOKEN"] = "xoxe.xoxp-1-" + random()
-		vars["$REFRESH_TOKEN"] = "xoxe-1-" + random()
+		vars["$ACCESS_TOKEN"] = "xoxe.xoxp-1-" + logintest.RandomString()
+		vars["$REFRESH_TOKEN"] = "xoxe-1-" + logintest.RandomString()
 		name = "access_user.json"
 		if refreshed {
 			name = "refresh_user.json"
@@ -219,88 +187,4 @@ func (f *fakeSlack) conversationsHistory(w http.ResponseWriter, r *http.Request)
 	default:
 		f.reply(w, "conversations_history.json", nil)
 	}
-}
-
-// canned reads testdata/name and substitutes vars.
-func canned(t *testing.T, name string, vars map[string]string) []byte {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Errorf("testdata: %v", err)
-		return nil
-	}
-	s := strings.TrimSpace(string(b))
-	for k, v := range vars {
-		s = strings.ReplaceAll(s, k, v)
-	}
-	return []byte(s)
-}
-
-func random() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// browse does what a browser does with the authorization URL: it follows
-// the redirects. It fails when they do not end at the loopback callback.
-func browse(ctx context.Context, authURL string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.Request.URL.Path != provider.DefaultCallbackPath {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("browser stopped at %s: HTTP %d: %s", resp.Request.URL, resp.StatusCode, b)
-	}
-	return nil
-}
-
-// pkceLogin runs a login through provider.Login under preference pref with
-// browse as the browser. A browser stopped before the callback ends the
-// login at once.
-func pkceLogin(t *testing.T, d provider.Driver, pref provider.GrantPreference, scopes []string) (*provider.Token, error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(testContext(t))
-	defer cancel()
-	browserErr := make(chan error, 1)
-	login := &provider.Login{
-		Preference: pref,
-		Env:        &provider.Environment{GOOS: "linux"}, // headless: auto would pick the device grant if there were one
-		Loopback: provider.Loopback{Timeout: 20 * time.Second, Open: func(_ context.Context, u string) error {
-			go func() {
-				if err := browse(ctx, u); err != nil {
-					browserErr <- err
-					cancel()
-				}
-			}()
-			return nil
-		}},
-		ShowDevice: func(context.Context, *provider.DeviceAuthorization) error {
-			t.Error("Slack has no device grant, yet a device code was shown")
-			return nil
-		},
-	}
-	tok, err := login.Run(ctx, d, scopes)
-	select {
-	case berr := <-browserErr:
-		return nil, fmt.Errorf("%w (browser: %v)", err, berr)
-	default:
-	}
-	return tok, err
-}
-
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -13,20 +11,9 @@ import (
 // Identity asks auth.test who the token belongs to. It needs no scope. The
 // subject is team_id/user_id; the display name is the user and workspace.
 func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
-	endpoint := d.cfg.BaseURL + authTestPath
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	status, body, err := d.post(ctx, d.cfg.BaseURL+authTestPath, nil, t.AccessToken)
 	if err != nil {
-		return nil, fmt.Errorf("slack: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
-	resp, err := d.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("slack: POST %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("slack: reading %s: %w", endpoint, err)
+		return nil, err
 	}
 	var r struct {
 		OK     bool   `json:"ok"`
@@ -37,10 +24,10 @@ func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Ide
 		TeamID string `json:"team_id"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("slack: auth.test: HTTP %d: %s", resp.StatusCode, excerpt(body))
+		return nil, fmt.Errorf("slack: auth.test: HTTP %d: %s", status, excerpt(body))
 	}
 	if !r.OK {
-		return nil, fmt.Errorf("slack: auth.test: %s [HTTP %d]", r.Error, resp.StatusCode)
+		return nil, fmt.Errorf("slack: auth.test: %s [HTTP %d]", r.Error, status)
 	}
 	if r.UserID == "" || r.TeamID == "" {
 		return nil, fmt.Errorf("slack: auth.test: no user_id or team_id in %s", excerpt(body))

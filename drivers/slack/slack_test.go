@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/drivers/slack"
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -30,9 +31,9 @@ func newDriver(t *testing.T, f *fakeSlack, configure func(*slack.Config)) provid
 func TestPKCELoginAndRotation(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	ctx := testContext(t)
+	ctx := logintest.Context(t)
 	// auto on a headless machine: Slack offers PKCE only, so PKCE it is.
-	tok, err := pkceLogin(t, d, provider.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
+	tok, err := logintest.PKCELogin(t, d, provider.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,18 +53,10 @@ func TestPKCELoginAndRotation(t *testing.T) {
 		t.Fatalf("identity = %+v", id)
 	}
 
-	now := time.Now()
-	store := &provider.TokenStore{Now: func() time.Time { return now }}
 	key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
-	store.Put(key, tok)
-	now = tok.Expiry.Add(time.Minute)
-	fresh, err := store.Token(ctx, key, d.(provider.Refresher))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == "" || fresh.RefreshToken == tok.RefreshToken ||
-		!slices.Equal(fresh.Scopes, tok.Scopes) {
-		t.Fatalf("refresh did not rotate: old %v new %v", tok, fresh)
+	fresh := logintest.RefreshRotates(t, d, key, tok)
+	if !slices.Equal(fresh.Scopes, tok.Scopes) {
+		t.Fatalf("refresh changed the scopes: old %v new %v", tok, fresh)
 	}
 	if _, err := d.(provider.Identifier).Identity(ctx, fresh); err != nil {
 		t.Fatalf("refreshed token refused: %v", err)
@@ -74,16 +67,14 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	if !errors.Is(err, provider.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Code != "invalid_refresh_token" || oe.StatusCode != 200 {
 		t.Fatalf("old refresh token: err = %v", err)
 	}
-	now = fresh.Expiry.Add(time.Minute)
-	if again, err := store.Token(ctx, key, d.(provider.Refresher)); err != nil || again.AccessToken == fresh.AccessToken {
-		t.Fatalf("second refresh = %v, %v", again, err)
-	}
+	// The rotated one works, and rotates again.
+	logintest.RefreshRotates(t, d, key, fresh)
 }
 
 func TestLoginWithoutRotation(t *testing.T) {
 	f := newFakeSlack(t, func(f *fakeSlack) { f.rotation = false })
 	d := newDriver(t, f, nil)
-	tok, err := pkceLogin(t, d, provider.PreferPKCE, nil)
+	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +82,7 @@ func TestLoginWithoutRotation(t *testing.T) {
 		!slices.Equal(tok.Scopes, []string{"chat:write", "users:read"}) {
 		t.Fatalf("token = %v", tok)
 	}
-	if _, err := d.(provider.Refresher).Refresh(testContext(t), tok); !errors.Is(err, provider.ErrInvalidGrant) {
+	if _, err := d.(provider.Refresher).Refresh(logintest.Context(t), tok); !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("refresh without refresh token: err = %v", err)
 	}
 }
@@ -102,7 +93,7 @@ func TestNoDeviceGrant(t *testing.T) {
 	if _, ok := d.(provider.DeviceAuthorizer); ok {
 		t.Fatal("the Slack driver offers a device grant")
 	}
-	_, err := pkceLogin(t, d, provider.PreferDevice, nil)
+	_, err := logintest.PKCELogin(t, d, provider.PreferDevice, nil)
 	if !errors.Is(err, provider.ErrGrantUnsupported) {
 		t.Fatalf("device preference: err = %v", err)
 	}
@@ -111,7 +102,7 @@ func TestNoDeviceGrant(t *testing.T) {
 		!slices.Equal(desc.DefaultScopes, []string{"chat:write", "users:read"}) || len(desc.Quirks) == 0 {
 		t.Fatalf("description = %+v", desc)
 	}
-	if m, _ := d.Metadata(testContext(t)); m.Offers(provider.GrantDevice) || !m.Offers(provider.GrantPKCE) {
+	if m, _ := d.Metadata(logintest.Context(t)); m.Offers(provider.GrantDevice) || !m.Offers(provider.GrantPKCE) {
 		t.Fatalf("metadata = %+v", m)
 	}
 }
@@ -119,11 +110,11 @@ func TestNoDeviceGrant(t *testing.T) {
 func TestBotScopesRefused(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	_, err := pkceLogin(t, d, provider.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
+	_, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
 	if !errors.Is(err, slack.ErrBotScope) || !strings.Contains(err.Error(), "commands, incoming-webhook") {
 		t.Fatalf("err = %v", err)
 	}
-	if n := f.count("/oauth/v2/authorize"); n != 0 {
+	if n := f.Requests("/oauth/v2/authorize"); n != 0 {
 		t.Errorf("the browser was sent to Slack %d times for a refused request", n)
 	}
 	if _, err := slack.New(slack.Config{ClientID: "x", Scopes: []string{"chat:write.public"}}); !errors.Is(err, slack.ErrBotScope) {
@@ -140,7 +131,7 @@ func TestAuthCodeURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
+	u, err := d.(provider.CodeExchanger).AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{
 		State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:9/callback", Scopes: []string{"channels:history", "users:read"},
 	})
 	if err != nil {
@@ -154,31 +145,9 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Fatalf("URL = %s", u)
 	}
 	d, _ = slack.New(slack.Config{ClientID: "1.2"})
-	if _, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{State: "s"}); err == nil {
+	if _, err := d.(provider.CodeExchanger).AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{State: "s"}); err == nil {
 		t.Error("no scopes at all accepted")
 	}
-}
-
-// authorize runs the browser leg without following the redirect.
-func authorize(t *testing.T, d provider.Driver, challenge, redirect string) string {
-	t.Helper()
-	u, err := d.(provider.CodeExchanger).AuthCodeURL(testContext(t), provider.AuthCodeRequest{
-		State: "st", CodeChallenge: challenge, RedirectURI: redirect,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("authorize: HTTP %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	return loc.Query().Get("code")
 }
 
 func TestExchangeErrors(t *testing.T) {
@@ -200,8 +169,8 @@ func TestExchangeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code := authorize(t, good, s256(verifier), redirect)
-			_, err := tt.d.(provider.CodeExchanger).Exchange(testContext(t), code, tt.verifier, tt.redirect)
+			code := logintest.AuthorizationCode(t, good, logintest.S256(verifier), redirect)
+			_, err := tt.d.(provider.CodeExchanger).Exchange(logintest.Context(t), code, tt.verifier, tt.redirect)
 			var oe *provider.OAuthError
 			if !errors.Is(err, tt.want) || !errors.As(err, &oe) || oe.Code != tt.code || oe.StatusCode != 200 {
 				t.Fatalf("err = %v, want %s", err, tt.code)
@@ -209,12 +178,12 @@ func TestExchangeErrors(t *testing.T) {
 		})
 	}
 	t.Run("code used twice", func(t *testing.T) {
-		code := authorize(t, good, s256(verifier), redirect)
+		code := logintest.AuthorizationCode(t, good, logintest.S256(verifier), redirect)
 		ex := good.(provider.CodeExchanger)
-		if _, err := ex.Exchange(testContext(t), code, verifier, redirect); err != nil {
+		if _, err := ex.Exchange(logintest.Context(t), code, verifier, redirect); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ex.Exchange(testContext(t), code, verifier, redirect); !errors.Is(err, provider.ErrInvalidGrant) {
+		if _, err := ex.Exchange(logintest.Context(t), code, verifier, redirect); !errors.Is(err, provider.ErrInvalidGrant) {
 			t.Fatalf("second use: err = %v", err)
 		}
 	})
@@ -226,8 +195,8 @@ func TestExchangeErrors(t *testing.T) {
 func TestStepUp(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	ctx := testContext(t)
-	tok, err := pkceLogin(t, d, provider.PreferPKCE, []string{"chat:write"})
+	ctx := logintest.Context(t)
+	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"chat:write"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +216,7 @@ func TestStepUp(t *testing.T) {
 	if resp.StatusCode != 200 || !ok || !slices.Equal(c.Scopes, []string{"channels:history"}) || !strings.Contains(c.Description, "chat:write") {
 		t.Fatalf("challenge on HTTP %d = %+v, %v", resp.StatusCode, c, ok)
 	}
-	tok2, err := pkceLogin(t, d, provider.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
+	tok2, err := logintest.PKCELogin(t, d, provider.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
 	if err != nil {
 		t.Fatal(err)
 	}

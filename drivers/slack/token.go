@@ -102,22 +102,42 @@ func (d *driver) access(ctx context.Context, form url.Values) (*provider.Token, 
 	if d.cfg.ClientSecret != "" {
 		form.Set("client_secret", d.cfg.ClientSecret)
 	}
-	endpoint := d.meta.TokenEndpoint
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	status, body, err := d.post(ctx, d.meta.TokenEndpoint, form, "")
 	if err != nil {
-		return nil, fmt.Errorf("slack: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return parseAccess(status, body, d.cfg.Now())
+}
+
+// post sends a POST to a Slack endpoint, with form form-encoded as the body
+// (none when nil) and accessToken as the Bearer token (none when ""), and
+// returns the HTTP status and at most maxResponse bytes of the reply. The
+// reply is not judged: Slack answers errors with 200 and ok:false.
+func (d *driver) post(ctx context.Context, endpoint string, form url.Values, accessToken string) (int, []byte, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("slack: %w", err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if accessToken != "" {
+		req.Header.Set("Authorization", "Bearer "+accessToken)
+	}
 	resp, err := d.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("slack: POST %s: %w", endpoint, err)
+		return 0, nil, fmt.Errorf("slack: POST %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, fmt.Errorf("slack: reading %s: %w", endpoint, err)
+		return 0, nil, fmt.Errorf("slack: reading %s: %w", endpoint, err)
 	}
-	return parseAccess(resp.StatusCode, body, d.cfg.Now())
+	return resp.StatusCode, reply, nil
 }
 
 // parseAccess reads an oauth.v2.access reply: ok:false is an error whatever

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
@@ -109,19 +110,6 @@ func BuiltinPlugin(driverName string) func(t *testing.T, op OP) provider.Driver 
 		p := registry.OpenPlugin(spec)
 		t.Cleanup(p.Close)
 		return p
-	}
-}
-
-// fastSleep keeps the device poller's interval sequence but waits a
-// fraction of each interval.
-func fastSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d / 50)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -223,7 +211,7 @@ func Run(t *testing.T, s Suite) {
 			if err := op.ApproveDevice(ctx, da.UserCode); err != nil {
 				t.Fatal(err)
 			}
-			tok, err := (&provider.DevicePoller{Sleep: fastSleep}).Poll(ctx, dev, da)
+			tok, err := (&provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, dev, da)
 			if err != nil {
 				t.Fatalf("Poll after approval: %v", err)
 			}
@@ -236,7 +224,7 @@ func Run(t *testing.T, s Suite) {
 		t.Run("DeviceDenied", func(t *testing.T) {
 			login := &provider.Login{
 				Preference: provider.PreferDevice,
-				Device:     provider.DevicePoller{Sleep: fastSleep},
+				Device:     provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 					return op.DenyDevice(ctx, da.UserCode)
 				},
