@@ -242,3 +242,19 @@ func (a *Auth) waitListChanged(ctx context.Context) {
 	}
 	time.Sleep(5 * time.Millisecond)
 }
+
+// waitElicitationComplete waits (bounded) until the completion
+// notifications of ids have been written, so the result of the call that
+// showed those elicitations follows them on the wire. Without ServeStdio's
+// writer there is nothing to observe, and it returns at once.
+func (a *Auth) waitElicitationComplete(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	a.mu.Lock()
+	out := a.out
+	a.mu.Unlock()
+	if out != nil {
+		out.waitCompleted(ctx, ids, listChangedWait)
+	}
+}

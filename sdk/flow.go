@@ -169,6 +169,7 @@ type flow struct {
 	listeners   map[int]func(provider.DeviceProgress)
 	nextID      int
 	completions []func() // legacy URL elicitations to complete on success
+	elicited    []string // their elicitationIds
 }
 
 func (a *Auth) newFlow(p *providerState, scopes []string, stepUp bool) *flow {
@@ -345,6 +346,13 @@ func (f *flow) onSuccess(fn func()) {
 	}
 	f.completions = append(f.completions, fn)
 	f.mu.Unlock()
+}
+
+// elicitedIDs returns the elicitationIds of the URL elicitations shown for f.
+func (f *flow) elicitedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.elicited)
 }
 
 func (f *flow) finished() bool {

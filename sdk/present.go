@@ -48,6 +48,9 @@ func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (mcp.ElicitationParams
 			// 2026-07-28 has neither.
 			id := randomID()
 			params.ElicitationID = id
+			f.mu.Lock()
+			f.elicited = append(f.elicited, id)
+			f.mu.Unlock()
 			srv, session := c.srv, c.session
 			f.onSuccess(func() {
 				if srv == nil || session == nil {

@@ -222,6 +222,9 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 	if f.stepUp {
 		cs.markSteppedUp(p.cfg.Name)
 	}
+	// MCP 2025-11-25: notifications/elicitation/complete goes out before
+	// the result of the call that showed the elicitation.
+	a.waitElicitationComplete(ctx, f.elicitedIDs())
 	return nil
 }
 

@@ -3,6 +3,7 @@ package mcpauth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
@@ -48,30 +49,87 @@ func (a *Auth) ServeStdio(ctx context.Context, s *server.MCPServer, opts ...serv
 // writes (it marshals jsonrpc, then method).
 var listChangedPrefix = []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"`)
 
+// elicitationCompletePrefix starts every notifications/elicitation/complete.
+var elicitationCompletePrefix = []byte(`{"jsonrpc":"2.0","method":"notifications/elicitation/complete"`)
+
 // outWriter is the MCP output stream. It serialises writes (mcp-go writes
-// server-initiated requests without its own lock) and counts the
-// tools/list_changed notifications written, for waitListChanged.
+// server-initiated requests without its own lock) and notes the
+// notifications whose order against results mcpauth guarantees:
+// tools/list_changed (counted, for waitListChanged) and
+// elicitation/complete (by elicitationId, for waitElicitationComplete).
+// mcp-go writes notifications from its own queue, so without this a
+// notification queued before a result could reach the wire after it.
 type outWriter struct {
 	mu sync.Mutex
 	w  io.Writer
 
 	listChanged atomic.Uint64
 	cmu         sync.Mutex
-	changed     chan struct{} // closed and replaced on every list_changed
+	changed     chan struct{}   // closed and replaced on every noted notification
+	completed   map[string]bool // elicitationIds whose completion was written
 }
 
 func (o *outWriter) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	n, err := o.w.Write(p)
 	o.mu.Unlock()
-	if err == nil && bytes.HasPrefix(p, listChangedPrefix) {
+	if err != nil {
+		return n, err
+	}
+	switch {
+	case bytes.HasPrefix(p, listChangedPrefix):
 		o.listChanged.Add(1)
-		o.cmu.Lock()
-		close(o.changed)
-		o.changed = make(chan struct{})
-		o.cmu.Unlock()
+		o.notify("")
+	case bytes.HasPrefix(p, elicitationCompletePrefix):
+		var m struct {
+			Params struct {
+				ElicitationID string `json:"elicitationId"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(p, &m) == nil && m.Params.ElicitationID != "" {
+			o.notify(m.Params.ElicitationID)
+		}
 	}
 	return n, err
+}
+
+// notify records a completed elicitation (if id is set) and wakes waiters.
+func (o *outWriter) notify(completedID string) {
+	o.cmu.Lock()
+	defer o.cmu.Unlock()
+	if completedID != "" {
+		if o.completed == nil {
+			o.completed = map[string]bool{}
+		}
+		o.completed[completedID] = true
+	}
+	close(o.changed)
+	o.changed = make(chan struct{})
+}
+
+// waitCompleted waits until the completion of every id has been written, at
+// most bound.
+func (o *outWriter) waitCompleted(ctx context.Context, ids []string, bound time.Duration) {
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	for {
+		o.cmu.Lock()
+		ch, all := o.changed, true
+		for _, id := range ids {
+			all = all && o.completed[id]
+		}
+		o.cmu.Unlock()
+		if all {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (o *outWriter) listChangedCount() uint64 {
