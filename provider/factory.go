@@ -1,6 +1,12 @@
 package provider
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // DriverConfig is what every driver is built from, whether it runs in the
 // host process or as a plugin: the provider's configuration plus a way to
@@ -22,3 +28,24 @@ type DriverConfig struct {
 // DriverFactory builds a driver. It must not make network requests: drivers
 // discover lazily, at the first login.
 type DriverFactory func(ctx context.Context, cfg DriverConfig) (Driver, error)
+
+// CheckOptions refuses options the driver does not know, so a typo in a
+// config file's options map is an error naming the key instead of a setting
+// silently ignored.
+func (c DriverConfig) CheckOptions(driver string, known ...string) error {
+	var unknown []string
+	for k := range c.Options {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	accepted := "none"
+	if len(known) > 0 {
+		accepted = strings.Join(known, ", ")
+	}
+	return fmt.Errorf("%s: unknown option %q (known: %s)", driver, unknown[0], accepted)
+}

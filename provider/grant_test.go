@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,19 @@ func TestReadsChallenge(t *testing.T) {
 		if got := c.d.ReadsChallenge(c.status); got != c.want {
 			t.Errorf("%v.ReadsChallenge(%d) = %v", c.d.ChallengeStatuses, c.status, got)
 		}
+	}
+}
+
+func TestCheckOptions(t *testing.T) {
+	cfg := DriverConfig{Options: map[string]string{"api_url": "x", "tennant": "y"}}
+	err := cfg.CheckOptions("github", "api_url", "client_secret")
+	if err == nil || err.Error() != `github: unknown option "tennant" (known: api_url, client_secret)` {
+		t.Fatalf("err = %v", err)
+	}
+	if err := (DriverConfig{Options: map[string]string{"a": "1"}}).CheckOptions("oidc"); err == nil || !strings.Contains(err.Error(), "known: none") {
+		t.Fatalf("oidc with an option: err = %v", err)
+	}
+	if err := (DriverConfig{Options: map[string]string{"api_url": "x"}}).CheckOptions("github", "api_url"); err != nil {
+		t.Fatal(err)
 	}
 }

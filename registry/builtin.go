@@ -26,6 +26,9 @@ const builtinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
 // builtins are the drivers compiled into every host.
 var builtins = map[string]provider.DriverFactory{
 	oidc.Name: func(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+		if err := cfg.CheckOptions(oidc.Name); err != nil {
+			return nil, err
+		}
 		return oidc.New(oidc.Config{
 			Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Metadata: cfg.Metadata,
 			Discover: discoverFunc(cfg),

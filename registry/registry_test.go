@@ -183,3 +183,17 @@ providers:
 		t.Error("a driver still works after Close")
 	}
 }
+
+func TestBuiltinsRefuseUnknownOptions(t *testing.T) {
+	for _, name := range Builtins() {
+		f, _ := BuiltinFactory(name)
+		_, err := f(context.Background(), provider.DriverConfig{Issuer: "https://login.example.com", ClientID: "c",
+			Options: map[string]string{"no_such_option": "x"},
+			Discover: func(context.Context, string, ...string) (*provider.AuthServerMetadata, error) {
+				return nil, errors.New("not used")
+			}})
+		if err == nil || !strings.Contains(err.Error(), `unknown option "no_such_option"`) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}

@@ -2,9 +2,6 @@ package github
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -18,10 +15,8 @@ var Options = []string{
 // Factory builds the driver from a host's configuration: the issuer is the
 // GitHub host (empty means github.com). It makes no request.
 func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-	for k := range cfg.Options {
-		if !slices.Contains(Options, k) {
-			return nil, fmt.Errorf("github: unknown option %q (known: %s)", k, strings.Join(Options, ", "))
-		}
+	if err := cfg.CheckOptions(Name, Options...); err != nil {
+		return nil, err
 	}
 	return New(Config{
 		BaseURL:      cfg.Issuer,

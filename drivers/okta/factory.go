@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/mcpauth/mcpauth/provider"
@@ -25,10 +24,8 @@ var Options = []string{
 // Factory builds the driver from a host's configuration. Discovery goes
 // through cfg.Discover with DiscoveryFallbacks. It makes no request.
 func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-	for k := range cfg.Options {
-		if !slices.Contains(Options, k) {
-			return nil, fmt.Errorf("okta: unknown option %q (known: %s)", k, strings.Join(Options, ", "))
-		}
+	if err := cfg.CheckOptions(Name, Options...); err != nil {
+		return nil, err
 	}
 	c := Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes}
 	if id := cfg.Options["authorization_server_id"]; id != "" {

@@ -2,9 +2,6 @@ package slack
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -17,10 +14,8 @@ var Options = []string{
 // Factory builds the driver from a host's configuration: the issuer is
 // Slack's host (empty means https://slack.com). It makes no request.
 func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-	for k := range cfg.Options {
-		if !slices.Contains(Options, k) {
-			return nil, fmt.Errorf("slack: unknown option %q (known: %s)", k, strings.Join(Options, ", "))
-		}
+	if err := cfg.CheckOptions(Name, Options...); err != nil {
+		return nil, err
 	}
 	return New(Config{
 		BaseURL:      cfg.Issuer,
