@@ -18,9 +18,9 @@
 //
 // A login, with a driver d (for example from drivers/oidc):
 //
-//	login := &provider.Login{
-//		Preference: provider.PreferAuto,
-//		Loopback:   provider.Loopback{Open: openBrowser},
+//	login := &login.Login{
+//		Preference: login.PreferAuto,
+//		Loopback:   login.Loopback{Open: openBrowser},
 //		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 //			fmt.Fprintf(os.Stderr, "Open %s and enter %s\n", da.VerificationURI, da.UserCode)
 //			return nil

@@ -47,15 +47,6 @@ func (t *Token) HasScopes(want []string) bool {
 	return true
 }
 
-// withRequestedScopes fills Scopes with the requested ones when the server
-// returned none (RFC 6749 §5.1: scope is optional if identical to the request).
-func (t *Token) withRequestedScopes(requested []string) *Token {
-	if t != nil && len(t.Scopes) == 0 {
-		t.Scopes = slices.Clone(requested)
-	}
-	return t
-}
-
 // String describes the token without its secrets.
 func (t Token) String() string {
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
@@ -76,7 +77,7 @@ func init() {
 		return
 	}
 	if f, ok := builtins[name]; ok {
-		var d Discoverer
+		var d discovery.Discoverer
 		driverplugin.Serve(f, d.AuthServer)
 	}
 }

@@ -17,6 +17,6 @@
 // §3.3, mix-up protection); endpoints must be https except on loopback;
 // bodies are capped at 1 MiB; every request times out; results are cached per issuer.
 //
-//	var d registry.Discoverer
+//	var d discovery.Discoverer
 //	meta, err := d.AuthServer(ctx, "https://login.example.com/tenant")
 package registry

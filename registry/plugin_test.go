@@ -24,8 +24,10 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -245,7 +247,7 @@ func TestPluginOutputNeverReachesStdout(t *testing.T) {
 
 func TestPluginCrashMidPollThenRecovers(t *testing.T) {
 	op := zitadelop.Start(t, zitadelop.Options{})
-	var disc Discoverer
+	var disc discovery.Discoverer
 	meta, err := disc.AuthServer(context.Background(), op.Issuer)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +286,7 @@ func TestPluginCrashMidPollThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstPID := p.PID()
-	_, err = (&provider.DevicePoller{Sleep: fast}).Poll(ctx, p, da)
+	_, err = (&login.DevicePoller{Sleep: fast}).Poll(ctx, p, da)
 	if err == nil || !strings.Contains(err.Error(), `driver plugin for provider "crashy"`) || !strings.Contains(err.Error(), "died during PollDevice") {
 		t.Fatalf("poll in flight when the plugin was killed: err = %v", err)
 	}
@@ -293,9 +295,9 @@ func TestPluginCrashMidPollThenRecovers(t *testing.T) {
 	}
 
 	// The next login restarts the plugin and works.
-	login := &provider.Login{
-		Preference: provider.PreferDevice,
-		Device:     provider.DevicePoller{Sleep: fast},
+	login := &login.Login{
+		Preference: login.PreferDevice,
+		Device:     login.DevicePoller{Sleep: fast},
 		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 			return op.ApproveDevice(ctx, da.UserCode)
 		},

@@ -11,9 +11,11 @@ import (
 	"sync"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/drivers/slack"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -24,7 +26,7 @@ type Provider struct {
 	Driver provider.Driver
 	// Scopes to request; nil means the driver's defaults.
 	Scopes       []string
-	Grant        provider.GrantPreference
+	Grant        login.GrantPreference
 	LoopbackPort int
 	// ClientIDMetadataDocument is the configured CIMD URL, if any.
 	ClientIDMetadataDocument string
@@ -33,7 +35,7 @@ type Provider struct {
 // Options configures Open.
 type Options struct {
 	// Discoverer is shared by every provider; nil means a new one.
-	Discoverer *Discoverer
+	Discoverer *discovery.Discoverer
 	// Logger receives resolution decisions; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -42,7 +44,7 @@ type Options struct {
 // behind them.
 type Registry struct {
 	providers []*Provider
-	disc      *Discoverer
+	disc      *discovery.Discoverer
 	mu        sync.Mutex
 	plugins   []*PluginDriver
 }
@@ -53,14 +55,14 @@ type Registry struct {
 func Open(f *config.File, opts Options) (*Registry, error) {
 	r := &Registry{disc: opts.Discoverer}
 	if r.disc == nil {
-		r.disc = &Discoverer{}
+		r.disc = &discovery.Discoverer{}
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	for _, p := range f.Providers {
-		grant, err := provider.ParseGrantPreference(p.Grant)
+		grant, err := login.ParseGrantPreference(p.Grant)
 		if err != nil {
 			return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
 		}

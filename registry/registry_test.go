@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -69,7 +70,7 @@ providers:
 	if pd, ok := p.Driver.(*PluginDriver); !ok || pd.PID() != 0 {
 		t.Fatalf("corp driver = %T, pid %v; want a plugin that has not started", p.Driver, pd)
 	}
-	if p.Grant != provider.PreferAuto {
+	if p.Grant != login.PreferAuto {
 		t.Errorf("grant = %q", p.Grant)
 	}
 }
@@ -97,9 +98,9 @@ providers:
 			if isPlugin != (isolation == "subprocess") {
 				t.Fatalf("driver %T for isolation %s", p.Driver, isolation)
 			}
-			login := &provider.Login{
+			login := &login.Login{
 				Preference: p.Grant,
-				Device:     provider.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
+				Device:     login.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 					return op.ApproveDevice(ctx, da.UserCode)
 				},

@@ -1,4 +1,4 @@
-package mcpauth_test
+package sdk_test
 
 import (
 	"os/exec"

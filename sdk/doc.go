@@ -47,14 +47,14 @@
 // a call waits, notifications/progress go to the caller's progressToken, if
 // it sent one.
 //
-// The grant is chosen per login by provider.SelectGrant: authorization code
+// The grant is chosen per login by login.SelectGrant: authorization code
 // with PKCE and a loopback redirect (RFC 8252) when a browser on this
 // machine is likely, the device grant (RFC 8628) otherwise, overridable per
 // Provider.
 //
 // # Tokens
 //
-// Tokens live in memory only (provider.TokenStore, keyed by issuer, client
+// Tokens live in memory only (tokenstore.Store, keyed by issuer, client
 // and subject), are refreshed on demand, and never reach stdout, a log, a
 // tool result, an elicitation or a file. Tool handlers read them with
 // Token, or better use HTTPClient, which also performs scope step-up
@@ -74,4 +74,4 @@
 // ServeStdio claims fds 0 and 1 for the MCP transport before serving, so
 // nothing else in the process — a library's print, a plugin inheriting
 // stdin — can read or corrupt the JSON-RPC stream. Logs go to stderr.
-package mcpauth
+package sdk

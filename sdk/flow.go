@@ -1,4 +1,4 @@
-package mcpauth
+package sdk
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 // providerState is one configured provider: its token key and its login.
@@ -19,7 +21,7 @@ type providerState struct {
 	cfg Provider
 
 	mu       sync.Mutex
-	key      provider.Key
+	key      tokenstore.Key
 	loggedIn bool            // a token is stored under key
 	enabled  bool            // explicit mode: logged in and not logged out
 	driver   provider.Driver // the driver that issued the token (refresh)
@@ -125,7 +127,7 @@ func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, met
 			}
 		}
 	}
-	key := provider.Key{Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
+	key := tokenstore.Key{Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
 	p.a.store.Put(key, tok)
 	p.mu.Lock()
 	if p.loggedIn && p.key != key {
@@ -166,7 +168,7 @@ type flow struct {
 	prompt      *prompt
 	tok         *provider.Token
 	err         error
-	listeners   map[int]func(provider.DeviceProgress)
+	listeners   map[int]func(login.DeviceProgress)
 	nextID      int
 	completions []func() // legacy URL elicitations to complete on success
 	elicited    []string // their elicitationIds
@@ -185,7 +187,7 @@ func (a *Auth) newFlow(p *providerState, scopes []string, stepUp bool) *flow {
 		cancel:    func(cause error) { cancelCause(cause); cancelTimeout() },
 		ready:     make(chan struct{}),
 		done:      make(chan struct{}),
-		listeners: map[int]func(provider.DeviceProgress){},
+		listeners: map[int]func(login.DeviceProgress){},
 	}
 	a.mu.Lock()
 	a.pruneFlows()
@@ -211,7 +213,7 @@ func (a *Auth) lookupFlow(id string) *flow {
 	return a.flows[id]
 }
 
-// run performs the login through provider.Login and records the result.
+// run performs the login through login.Login and records the result.
 func (f *flow) run(c caller) {
 	p, a := f.p, f.p.a
 	tok, err := f.login(c)
@@ -252,26 +254,26 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 		return nil, err
 	}
 	pref := p.cfg.Grant
-	if c.kind == kindForm && pref == provider.PreferAuto &&
+	if c.kind == kindForm && pref == login.PreferAuto &&
 		d.Describe().Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
 		// A form cannot carry a link: the user types the verification URI
 		// and the code, which only the device grant works with.
-		pref = provider.PreferDevice
+		pref = login.PreferDevice
 	}
-	login := &provider.Login{
+	login := &login.Login{
 		Preference: pref,
 		Env:        a.opts.Env,
 		Logger:     a.logger,
-		Device:     provider.DevicePoller{Now: a.opts.Now, OnProgress: f.progress},
-		Loopback: provider.Loopback{
+		Device:     login.DevicePoller{Now: a.opts.Now, OnProgress: f.progress},
+		Loopback: login.Loopback{
 			Port:    p.cfg.LoopbackPort,
-			Timeout: provider.DefaultLoginTimeout,
+			Timeout: login.DefaultLoginTimeout,
 			Open: func(ctx context.Context, authURL string) error {
 				if err := checkShownURL(meta.Issuer, authURL, p.cfg.VerificationHosts); err != nil {
 					return err
 				}
-				f.show(&prompt{grant: provider.GrantPKCE, url: authURL, expires: a.opts.Now().Add(provider.DefaultLoginTimeout)})
-				go f.tick(provider.DefaultLoginTimeout)
+				f.show(&prompt{grant: provider.GrantPKCE, url: authURL, expires: a.opts.Now().Add(login.DefaultLoginTimeout)})
+				go f.tick(login.DefaultLoginTimeout)
 				return nil
 			},
 		},
@@ -314,14 +316,14 @@ func (f *flow) tick(total time.Duration) {
 		case <-f.done:
 			return
 		case <-t.C:
-			f.progress(provider.DeviceProgress{Elapsed: time.Since(start), Total: total})
+			f.progress(login.DeviceProgress{Elapsed: time.Since(start), Total: total})
 		}
 	}
 }
 
-func (f *flow) progress(pr provider.DeviceProgress) {
+func (f *flow) progress(pr login.DeviceProgress) {
 	f.mu.Lock()
-	ls := make([]func(provider.DeviceProgress), 0, len(f.listeners))
+	ls := make([]func(login.DeviceProgress), 0, len(f.listeners))
 	for _, l := range f.listeners {
 		ls = append(ls, l)
 	}
@@ -397,7 +399,7 @@ func (f *flow) waitPrompt(ctx context.Context) (*prompt, error) {
 
 // wait waits up to bound for the login to end, calling onProgress (if not
 // nil) while it polls. ErrStillWaiting means the bound passed first.
-func (f *flow) wait(ctx context.Context, bound time.Duration, onProgress func(provider.DeviceProgress)) (*provider.Token, error) {
+func (f *flow) wait(ctx context.Context, bound time.Duration, onProgress func(login.DeviceProgress)) (*provider.Token, error) {
 	if onProgress != nil {
 		f.mu.Lock()
 		id := f.nextID

@@ -1,4 +1,4 @@
-package mcpauth_test
+package sdk_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/internal/devidp"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
-	mcpauth "github.com/mcpauth/mcpauth/sdk"
+	"github.com/mcpauth/mcpauth/sdk"
 )
 
 // TestStaleFlow drives the 2026-07-28 multi round trip by hand: an answer
@@ -128,11 +128,11 @@ func TestCIMDUsed(t *testing.T) {
 			}}
 			var env []string
 			if via == "capability" {
-				cfg.extensions = map[string]any{mcpauth.CapabilityClientIDMetadataDocument: map[string]any{"clientId": cimdURL}}
-				env = append(env, mcpauth.EnvClientIDMetadataDocument+"=https://other.example/ignored.json")
+				cfg.extensions = map[string]any{sdk.CapabilityClientIDMetadataDocument: map[string]any{"clientId": cimdURL}}
+				env = append(env, sdk.EnvClientIDMetadataDocument+"=https://other.example/ignored.json")
 			} else {
 				cfg.version = v20251125
-				env = append(env, mcpauth.EnvClientIDMetadataDocument+"="+cimdURL)
+				env = append(env, sdk.EnvClientIDMetadataDocument+"="+cimdURL)
 			}
 			sp := h.serverCmd(args, env...)
 			c := startClient(t, sp, cfg)
@@ -163,7 +163,7 @@ func TestCIMDRefused(t *testing.T) {
 		t.Run(tc.reason+"/"+tc.url, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, zitadelop.Options{})
-			sp := h.serverCmd(nil, mcpauth.EnvClientIDMetadataDocument+"="+tc.url)
+			sp := h.serverCmd(nil, sdk.EnvClientIDMetadataDocument+"="+tc.url)
 			c := startClient(t, sp, clientConfig{lib: "go-sdk", version: v20251125, elicit: "url",
 				onElicit: func(e elicitation) string { return approve(t, h.op, e) }})
 			res, err := c.Call(testContext(t), "ping", nil, nil)

@@ -1,4 +1,4 @@
-package mcpauth
+package sdk
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -48,7 +49,7 @@ func TestGrantPerCall(t *testing.T) {
 		t.Run(tt.kind.String(), func(t *testing.T) {
 			a, err := New(context.Background(), Options{
 				Providers: []Provider{{Name: "p", Driver: d}},
-				Env:       &provider.Environment{GOOS: "darwin"},
+				Env:       &login.Environment{GOOS: "darwin"},
 				Logger:    slog.New(slog.DiscardHandler),
 			})
 			if err != nil {

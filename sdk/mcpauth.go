@@ -1,4 +1,4 @@
-package mcpauth
+package sdk
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 // Mode says when users log in.
@@ -61,10 +63,10 @@ type Provider struct {
 	// Scopes are requested at every login of this provider, in addition to
 	// those the tools Need. Empty means the driver's default scopes.
 	Scopes []string
-	// Grant is the interactive grant: provider.PreferAuto (the default)
+	// Grant is the interactive grant: login.PreferAuto (the default)
 	// picks PKCE with a loopback redirect when a browser on this machine is
 	// likely reachable and the device grant otherwise, for each login.
-	Grant provider.GrantPreference
+	Grant login.GrantPreference
 	// LoopbackPort is the port of the PKCE redirect listener; 0 picks a free one.
 	LoopbackPort int
 	// VerificationHosts lists hosts, besides the issuer's host and its
@@ -119,7 +121,7 @@ type Options struct {
 	// level Info. Nothing is ever logged to stdout, and no token is logged.
 	Logger *slog.Logger
 	// Env describes the machine for grant selection; nil means the real one.
-	Env *provider.Environment
+	Env *login.Environment
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -128,7 +130,7 @@ type Options struct {
 type Auth struct {
 	opts      Options
 	logger    *slog.Logger
-	store     provider.TokenStore
+	store     tokenstore.Store
 	providers map[string]*providerState
 	order     []string // provider names in Options order
 
@@ -212,11 +214,11 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 		case a.providers[p.Name] != nil:
 			return nil, fmt.Errorf("mcpauth: provider %q configured twice", p.Name)
 		}
-		if _, err := provider.ParseGrantPreference(string(p.Grant)); err != nil {
+		if _, err := login.ParseGrantPreference(string(p.Grant)); err != nil {
 			return nil, fmt.Errorf("mcpauth: provider %q: %w", p.Name, err)
 		}
 		if p.Grant == "" {
-			p.Grant = provider.PreferAuto
+			p.Grant = login.PreferAuto
 		}
 		if p.DisplayName == "" {
 			p.DisplayName = p.Name

@@ -1,5 +1,5 @@
 //go:build !race
 
-package mcpauth_test
+package sdk_test
 
 const raceEnabled = false

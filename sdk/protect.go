@@ -1,4 +1,4 @@
-package mcpauth
+package sdk
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -234,7 +235,7 @@ func staleResult() *mcp.CallToolResult {
 
 // progressFunc returns the progress reporter of a call waiting for p's
 // login, or nil when the caller asked for no progress (no progressToken).
-func (cs *callState) progressFunc(ctx context.Context, p *providerState, pr *prompt) func(provider.DeviceProgress) {
+func (cs *callState) progressFunc(ctx context.Context, p *providerState, pr *prompt) func(login.DeviceProgress) {
 	token := cs.c.progressToken
 	if token == nil || cs.c.srv == nil {
 		return nil
@@ -246,7 +247,7 @@ func (cs *callState) progressFunc(ctx context.Context, p *providerState, pr *pro
 	}
 	var mu sync.Mutex
 	var last float64
-	return func(d provider.DeviceProgress) {
+	return func(d login.DeviceProgress) {
 		mu.Lock()
 		defer mu.Unlock()
 		if ctx.Err() != nil {

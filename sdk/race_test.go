@@ -1,6 +1,6 @@
 //go:build race
 
-package mcpauth_test
+package sdk_test
 
 // raceEnabled builds the example server with -race too, so that races in
 // mcpauth running in the subprocess fail the tests.

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -134,7 +135,7 @@ func parseOneArg(fs *flag.FlagSet, args []string) (string, error) {
 // discoverReport runs discovery as a login would, recording each step. On
 // failure it returns the steps so far with the error.
 func discoverReport(ctx context.Context, target, explicitDriver string) (*discoveryReport, error) {
-	disc := &registry.Discoverer{}
+	disc := &discovery.Discoverer{}
 	rep := &discoveryReport{Input: target, Issuer: target}
 
 	// RFC 9728 first: an API URL names its authorization server. Anything
@@ -149,7 +150,7 @@ func discoverReport(ctx context.Context, target, explicitDriver string) (*discov
 	case errors.Is(prmErr, provider.ErrIssuerMismatch):
 		rep.Steps = append(rep.Steps, discoveryStep{"RFC 9728 protected-resource metadata", prmURL, errText(prmErr)})
 		return rep, prmErr
-	case errors.Is(prmErr, registry.ErrNoMetadata):
+	case errors.Is(prmErr, discovery.ErrNoMetadata):
 		rep.Steps = append(rep.Steps, discoveryStep{"RFC 9728 protected-resource metadata", prmURL, "not found"})
 	default:
 		rep.Steps = append(rep.Steps, discoveryStep{"RFC 9728 protected-resource metadata", prmURL, errText(prmErr)})
@@ -174,7 +175,7 @@ func discoverReport(ctx context.Context, target, explicitDriver string) (*discov
 	}
 	rep.Steps = append(rep.Steps, authServerSteps(rep.Issuer, meta, err)...)
 	if err != nil {
-		if prmErr != nil && !errors.Is(prmErr, registry.ErrNoMetadata) {
+		if prmErr != nil && !errors.Is(prmErr, discovery.ErrNoMetadata) {
 			err = fmt.Errorf("%w (and as a resource URL: %v)", err, prmErr)
 		}
 		return rep, err
@@ -198,12 +199,12 @@ func protectedResourceURL(resource string) string {
 }
 
 // authServerSteps reconstructs the authorization-server steps: the
-// discoverer tries registry.Candidates in order and stops at the first that
+// discoverer tries discovery.Candidates in order and stops at the first that
 // serves a document, so every candidate before the source answered "not
 // found". A source outside the candidates is a fallback the driver declared;
 // no source at all is metadata built into the driver.
 func authServerSteps(issuer string, meta *provider.AuthServerMetadata, err error) []discoveryStep {
-	cands, cerr := registry.Candidates(issuer)
+	cands, cerr := discovery.Candidates(issuer)
 	if cerr != nil {
 		return []discoveryStep{{"authorization server metadata", issuer, errText(cerr)}}
 	}

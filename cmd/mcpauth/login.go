@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/internal/browser"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 )
 
 func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
@@ -29,7 +30,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pref, err := provider.ParseGrantPreference(*grant)
+	pref, err := login.ParseGrantPreference(*grant)
 	if err != nil || (*issuer == "") == (*resource == "") || *clientID == "" {
 		switch {
 		case err != nil:
@@ -50,7 +51,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var disc registry.Discoverer
+	var disc discovery.Discoverer
 	iss := *issuer
 	if *resource != "" {
 		prm, as, err := disc.ForResource(ctx, *resource)
@@ -78,13 +79,13 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "Authorization server %s (metadata from %s)\n", meta.Issuer, meta.Source)
 
 	tty := isTerminal(stderr)
-	login := &provider.Login{
+	l := &login.Login{
 		Preference: pref,
 		Logger:     logger,
-		Device: provider.DevicePoller{OnProgress: func(p provider.DeviceProgress) {
+		Device: login.DevicePoller{OnProgress: func(p login.DeviceProgress) {
 			printProgress(stderr, tty, p)
 		}},
-		Loopback: provider.Loopback{Port: *port, Timeout: *timeout, Open: func(ctx context.Context, u string) error {
+		Loopback: login.Loopback{Port: *port, Timeout: *timeout, Open: func(ctx context.Context, u string) error {
 			fmt.Fprintf(stderr, "\nLog in in your browser:\n\n  %s\n\n", u)
 			if !*noBrowser {
 				if err := browser.Open(ctx, u); err != nil {
@@ -105,13 +106,13 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 			return nil
 		},
 	}
-	if pref == provider.PreferAuto {
-		choice, err := provider.SelectGrant(pref, d.Describe(), meta, provider.DetectEnvironment())
+	if pref == login.PreferAuto {
+		choice, err := login.SelectGrant(pref, d.Describe(), meta, login.DetectEnvironment())
 		if err == nil {
 			fmt.Fprintf(stderr, "Using the %s grant: %s\n", choice.Grant, choice.Reason)
 		}
 	}
-	tok, err := login.Run(ctx, d, oidc.ParseScopes(*scopes))
+	tok, err := l.Run(ctx, d, oidc.ParseScopes(*scopes))
 	if tty {
 		fmt.Fprintln(stderr)
 	}
@@ -139,7 +140,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-func printProgress(w io.Writer, tty bool, p provider.DeviceProgress) {
+func printProgress(w io.Writer, tty bool, p login.DeviceProgress) {
 	left := ""
 	if p.Total > 0 {
 		left = fmt.Sprintf(", code expires in %s", (p.Total - p.Elapsed).Round(time.Second))

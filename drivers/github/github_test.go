@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -44,9 +45,9 @@ func TestDeviceLogin(t *testing.T) {
 			ctx := logintest.Context(t)
 			sleep := &logintest.FastSleep{}
 			var shown *provider.DeviceAuthorization
-			login := &provider.Login{
-				Preference: provider.PreferDevice,
-				Device: provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p provider.DeviceProgress) {
+			login := &login.Login{
+				Preference: login.PreferDevice,
+				Device: login.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p login.DeviceProgress) {
 					if p.Polls == 2 {
 						f.devices.Approve(shown.UserCode)
 					}
@@ -108,7 +109,7 @@ func TestDeviceSlowDown(t *testing.T) {
 		t.Fatalf("err = %v (%+v), want slow_down with interval 10s and HTTP 200", err, oe)
 	}
 	sleep := &logintest.FastSleep{}
-	p := &provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(provider.DeviceProgress) { f.devices.Approve(da.UserCode) }}
+	p := &login.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(login.DeviceProgress) { f.devices.Approve(da.UserCode) }}
 	if _, err := p.Poll(ctx, d.(provider.DeviceAuthorizer), da); err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +194,8 @@ func TestDeviceErrors(t *testing.T) {
 func TestDeviceStartErrors(t *testing.T) {
 	t.Run("device flow disabled", func(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.deviceFlowDisabled = true })
-		login := &provider.Login{
-			Preference: provider.PreferDevice,
+		login := &login.Login{
+			Preference: login.PreferDevice,
 			ShowDevice: func(context.Context, *provider.DeviceAuthorization) error {
 				t.Error("showed a device code")
 				return nil

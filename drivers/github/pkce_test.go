@@ -9,14 +9,16 @@ import (
 
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 func TestPKCELogin(t *testing.T) {
 	t.Run("OAuth App", func(t *testing.T) {
 		f := newFakeGitHub(t, nil)
 		d := newDriver(t, f, nil)
-		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"repo", "read:org"})
+		tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, []string{"repo", "read:org"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,10 +31,10 @@ func TestPKCELogin(t *testing.T) {
 	})
 	t.Run("client secret required by the app", func(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.secret = "s3cret" })
-		if _, err := logintest.PKCELogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), provider.PreferPKCE, nil); err != nil {
+		if _, err := logintest.PKCELogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), login.PreferPKCE, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, err := logintest.PKCELogin(t, newDriver(t, f, nil), provider.PreferPKCE, nil)
+		_, err := logintest.PKCELogin(t, newDriver(t, f, nil), login.PreferPKCE, nil)
 		if !errors.Is(err, provider.ErrInvalidClient) {
 			t.Fatalf("without the secret: err = %v, want incorrect_client_credentials", err)
 		}
@@ -41,7 +43,7 @@ func TestPKCELogin(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp = true })
 		d := newDriver(t, f, nil)
 		ctx := logintest.Context(t)
-		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
+		tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +54,7 @@ func TestPKCELogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
+		key := tokenstore.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
 		fresh := logintest.RefreshRotates(t, d, key, tok)
 		if _, err := d.(provider.Identifier).Identity(ctx, fresh); err != nil {
 			t.Fatalf("refreshed token refused: %v", err)

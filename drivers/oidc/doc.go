@@ -3,7 +3,7 @@
 // Slack, Okta) build on it and add only their quirks.
 //
 // It runs the device grant (RFC 8628, one request per call: the host's
-// provider.DevicePoller owns the loop), the authorization code grant with
+// login.DevicePoller owns the loop), the authorization code grant with
 // PKCE S256 (RFC 7636), refresh (RFC 6749 §6), reads RFC 6750 §3
 // insufficient_scope challenges, and identifies the user from a verified ID
 // token or the userinfo endpoint (go-oidc). Token plumbing is x/oauth2,

@@ -39,7 +39,7 @@ type Config struct {
 	// (static for issuers that publish none, or already discovered).
 	Metadata *provider.AuthServerMetadata
 	// Discover finds the metadata on first use when Metadata is nil, so no
-	// request is made before the first login (registry.Discoverer.AuthServer
+	// request is made before the first login (discovery.Discoverer.AuthServer
 	// fits). One of Metadata and Discover is required.
 	Discover func(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error)
 

@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/internal/optest/nodeop"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 // realOP is one of the real authorization servers the driver is tested
@@ -75,7 +77,7 @@ var servers = []struct {
 // newDriver discovers the OP's metadata the way hosts do and builds the driver.
 func newDriver(t *testing.T, op *realOP) provider.Driver {
 	t.Helper()
-	var disc registry.Discoverer
+	var disc discovery.Discoverer
 	d, err := oidc.New(oidc.Config{
 		Issuer:   op.issuer,
 		ClientID: op.clientID,
@@ -114,7 +116,7 @@ func TestDeviceLoginApprovedAfterNIntervals(t *testing.T) {
 			}
 			tokBefore, devBefore := op.tokenReqs(t), op.devReqs(t)
 			sleep := &logintest.ShortSleep{}
-			p := &provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(dp provider.DeviceProgress) {
+			p := &login.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(dp login.DeviceProgress) {
 				if dp.Polls == n {
 					if err := op.approve(ctx, da.UserCode); err != nil {
 						t.Errorf("approve: %v", err)
@@ -158,9 +160,9 @@ func TestDeviceLoginDenied(t *testing.T) {
 			op := s.start(t, opOptions{})
 			d := newDriver(t, op)
 			ctx := testContext(t)
-			login := &provider.Login{
-				Preference: provider.PreferDevice,
-				Device:     provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
+			login := &login.Login{
+				Preference: login.PreferDevice,
+				Device:     login.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error { return op.deny(ctx, da.UserCode) },
 			}
 			_, err := login.Run(ctx, d, nil)
@@ -189,7 +191,7 @@ func TestDeviceCodeExpires(t *testing.T) {
 			// The poller stops on its own at the device code's expiry too,
 			// without another request.
 			before := op.tokenReqs(t)
-			_, err = (&provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, d.(provider.DeviceAuthorizer), da)
+			_, err = (&login.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, d.(provider.DeviceAuthorizer), da)
 			if !errors.Is(err, provider.ErrExpiredToken) {
 				t.Fatalf("poller = %v, want ErrExpiredToken", err)
 			}
@@ -206,9 +208,9 @@ func TestDeviceSlowDownFromServer(t *testing.T) {
 	ctx := testContext(t)
 	sleep := &logintest.ShortSleep{}
 	var userCode string
-	login := &provider.Login{
-		Preference: provider.PreferDevice,
-		Device: provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(dp provider.DeviceProgress) {
+	login := &login.Login{
+		Preference: login.PreferDevice,
+		Device: login.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(dp login.DeviceProgress) {
 			if dp.Polls == 2 {
 				if err := op.approve(ctx, userCode); err != nil {
 					t.Errorf("approve: %v", err)
@@ -238,9 +240,9 @@ func TestPKCELoginAndRefresh(t *testing.T) {
 			d := newDriver(t, op)
 			ctx := testContext(t)
 			browsed := make(chan error, 1)
-			login := &provider.Login{
-				Preference: provider.PreferPKCE,
-				Loopback: provider.Loopback{Timeout: 30 * time.Second, Open: func(_ context.Context, u string) error {
+			login := &login.Login{
+				Preference: login.PreferPKCE,
+				Loopback: login.Loopback{Timeout: 30 * time.Second, Open: func(_ context.Context, u string) error {
 					go func() { browsed <- op.browse(ctx, u) }()
 					return nil
 				}},
@@ -262,8 +264,8 @@ func TestPKCELoginAndRefresh(t *testing.T) {
 
 			// Refresh through the store, as hosts do.
 			now := time.Now()
-			store := &provider.TokenStore{Now: func() time.Time { return now }}
-			key := provider.Key{Issuer: op.issuer, ClientID: op.clientID, Subject: id.Subject}
+			store := &tokenstore.Store{Now: func() time.Time { return now }}
+			key := tokenstore.Key{Issuer: op.issuer, ClientID: op.clientID, Subject: id.Subject}
 			store.Put(key, tok)
 			now = tok.Expiry.Add(time.Minute) // the token has expired
 			fresh, err := store.Token(ctx, key, d.(provider.Refresher))
@@ -294,7 +296,7 @@ func TestPKCELoginAndRefresh(t *testing.T) {
 
 func TestPKCEDiscoveryPathInsertion(t *testing.T) {
 	op := nodeop.Start(t, nodeop.Options{IssuerPath: "/tenant-a"})
-	var disc registry.Discoverer
+	var disc discovery.Discoverer
 	m, err := disc.AuthServer(testContext(t), op.Issuer)
 	if err != nil {
 		t.Fatal(err)

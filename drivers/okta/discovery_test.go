@@ -7,16 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 )
 
 func TestDiscovery(t *testing.T) {
 	t.Run("custom server: path insertion is a 404, the appended path serves", func(t *testing.T) {
 		f := newFakeOkta(t, nil)
-		var disc registry.Discoverer
+		var disc discovery.Discoverer
 		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
 		if err != nil {
 			t.Fatal(err)
@@ -30,11 +30,11 @@ func TestDiscovery(t *testing.T) {
 	})
 	t.Run("only the fallbacks find an oauth-authorization-server-only server", func(t *testing.T) {
 		f := newFakeOkta(t, func(f *fakeOkta) { f.noOIDCDiscovery = true })
-		var plain registry.Discoverer
-		if _, err := plain.AuthServer(logintest.Context(t), f.customIssuer()); !errors.Is(err, registry.ErrNoMetadata) {
+		var plain discovery.Discoverer
+		if _, err := plain.AuthServer(logintest.Context(t), f.customIssuer()); !errors.Is(err, discovery.ErrNoMetadata) {
 			t.Fatalf("without fallbacks: err = %v, want ErrNoMetadata", err)
 		}
-		var disc registry.Discoverer
+		var disc discovery.Discoverer
 		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
 		if err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@
 //
 //   - insufficient_scope challenges in the DPoP scheme as well as Bearer.
 //
-//     var disc registry.Discoverer
+//     var disc discovery.Discoverer
 //     d, err := okta.New(okta.Config{
 //     Issuer:   "https://acme.okta.com/oauth2/default",
 //     ClientID: "0oa1b2c3d4e5f6g7h8i9",

@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 // logBuffer collects the driver's log lines.
@@ -39,7 +41,7 @@ func (l *logBuffer) String() string {
 // registry with Okta's fallback URLs.
 func newDriver(t *testing.T, issuer string, configure func(*okta.Config)) (provider.Driver, *logBuffer) {
 	t.Helper()
-	var disc registry.Discoverer
+	var disc discovery.Discoverer
 	logs := &logBuffer{}
 	cfg := okta.Config{
 		Issuer:   issuer,
@@ -59,15 +61,15 @@ func newDriver(t *testing.T, issuer string, configure func(*okta.Config)) (provi
 	return d, logs
 }
 
-// deviceLogin runs a device login through provider.Login, approving after
+// deviceLogin runs a device login through login.Login, approving after
 // approveAt polls.
 func deviceLogin(t *testing.T, f *fakeOkta, d provider.Driver, scopes []string, approveAt int) (*provider.Token, *provider.DeviceAuthorization, *logintest.FastSleep, error) {
 	t.Helper()
 	sleep := &logintest.FastSleep{}
 	var shown *provider.DeviceAuthorization
-	login := &provider.Login{
-		Preference: provider.PreferDevice,
-		Device: provider.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p provider.DeviceProgress) {
+	login := &login.Login{
+		Preference: login.PreferDevice,
+		Device: login.DevicePoller{Sleep: sleep.Sleep, OnProgress: func(p login.DeviceProgress) {
 			if p.Polls == approveAt {
 				f.devices.Approve(shown.UserCode)
 			}
@@ -206,7 +208,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	f := newFakeOkta(t, nil)
 	d, _ := newDriver(t, f.customIssuer(), func(c *okta.Config) { c.Scopes = []string{"openid", "profile", "email"} })
 	ctx := logintest.Context(t)
-	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
+	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +219,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := provider.Key{Issuer: f.customIssuer(), ClientID: f.clientID, Subject: id.Subject}
+	key := tokenstore.Key{Issuer: f.customIssuer(), ClientID: f.clientID, Subject: id.Subject}
 	fresh := logintest.RefreshRotates(t, d, key, tok)
 	if _, err := d.(provider.Refresher).Refresh(ctx, tok); !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("spent refresh token: err = %v", err)

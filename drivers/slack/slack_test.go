@@ -12,7 +12,9 @@ import (
 
 	"github.com/mcpauth/mcpauth/drivers/slack"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 func newDriver(t *testing.T, f *fakeSlack, configure func(*slack.Config)) provider.Driver {
@@ -33,7 +35,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	d := newDriver(t, f, nil)
 	ctx := logintest.Context(t)
 	// auto on a headless machine: Slack offers PKCE only, so PKCE it is.
-	tok, err := logintest.PKCELogin(t, d, provider.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
+	tok, err := logintest.PKCELogin(t, d, login.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 		t.Fatalf("identity = %+v", id)
 	}
 
-	key := provider.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
+	key := tokenstore.Key{Issuer: f.URL, ClientID: f.clientID, Subject: id.Subject}
 	fresh := logintest.RefreshRotates(t, d, key, tok)
 	if !slices.Equal(fresh.Scopes, tok.Scopes) {
 		t.Fatalf("refresh changed the scopes: old %v new %v", tok, fresh)
@@ -74,7 +76,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 func TestLoginWithoutRotation(t *testing.T) {
 	f := newFakeSlack(t, func(f *fakeSlack) { f.rotation = false })
 	d := newDriver(t, f, nil)
-	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
+	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestNoDeviceGrant(t *testing.T) {
 	if _, ok := d.(provider.DeviceAuthorizer); ok {
 		t.Fatal("the Slack driver offers a device grant")
 	}
-	_, err := logintest.PKCELogin(t, d, provider.PreferDevice, nil)
+	_, err := logintest.PKCELogin(t, d, login.PreferDevice, nil)
 	if !errors.Is(err, provider.ErrGrantUnsupported) {
 		t.Fatalf("device preference: err = %v", err)
 	}
@@ -110,7 +112,7 @@ func TestNoDeviceGrant(t *testing.T) {
 func TestBotScopesRefused(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	_, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
+	_, err := logintest.PKCELogin(t, d, login.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
 	if !errors.Is(err, slack.ErrBotScope) || !strings.Contains(err.Error(), "commands, incoming-webhook") {
 		t.Fatalf("err = %v", err)
 	}
@@ -196,7 +198,7 @@ func TestStepUp(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
 	ctx := logintest.Context(t)
-	tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, []string{"chat:write"})
+	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, []string{"chat:write"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +218,7 @@ func TestStepUp(t *testing.T) {
 	if resp.StatusCode != 200 || !ok || !slices.Equal(c.Scopes, []string{"channels:history"}) || !strings.Contains(c.Description, "chat:write") {
 		t.Fatalf("challenge on HTTP %d = %+v, %v", resp.StatusCode, c, ok)
 	}
-	tok2, err := logintest.PKCELogin(t, d, provider.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
+	tok2, err := logintest.PKCELogin(t, d, login.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
 	if err != nil {
 		t.Fatal(err)
 	}

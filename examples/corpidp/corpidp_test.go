@@ -14,6 +14,7 @@ import (
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/examples/corpidp"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
@@ -87,9 +88,9 @@ providers:
 	p, _ := reg.Provider("corp")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	login := &provider.Login{
+	login := &login.Login{
 		Preference: p.Grant,
-		Device:     provider.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
+		Device:     login.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
 		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 			return op.ApproveDevice(ctx, da.UserCode)
 		},

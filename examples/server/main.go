@@ -30,10 +30,11 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
-	mcpauth "github.com/mcpauth/mcpauth/sdk"
+	"github.com/mcpauth/mcpauth/sdk"
 )
 
 func main() {
@@ -114,7 +115,7 @@ func run() error {
 	case len(specs) > 0 && *configPath != "":
 		return errors.New("give -config or -issuer/-provider, not both")
 	}
-	mode, err := mcpauth.ParseMode(*modeFlag)
+	mode, err := sdk.ParseMode(*modeFlag)
 	if err != nil {
 		return err
 	}
@@ -137,10 +138,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var auth *mcpauth.Auth
+	var auth *sdk.Auth
 	drivers := map[string]provider.Driver{}
 	if *configPath != "" {
-		if auth, err = mcpauth.NewFromConfig(ctx, *configPath, mcpauth.Options{ServerName: "the example server", Logger: logger}); err != nil {
+		if auth, err = sdk.NewFromConfig(ctx, *configPath, sdk.Options{ServerName: "the example server", Logger: logger}); err != nil {
 			return err
 		}
 		for i, p := range auth.Providers() {
@@ -152,8 +153,8 @@ func run() error {
 			drivers[p.Name] = p.Driver
 		}
 	}
-	disc := &registry.Discoverer{}
-	var providers []mcpauth.Provider
+	disc := &discovery.Discoverer{}
+	var providers []sdk.Provider
 	for _, s := range specs {
 		if drivers[s.name] != nil {
 			continue // from the config file
@@ -164,15 +165,15 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("provider %s: %w", s.name, err)
 		}
-		grant, err := provider.ParseGrantPreference(s.grant)
+		grant, err := login.ParseGrantPreference(s.grant)
 		if err != nil {
 			return fmt.Errorf("provider %s: %w", s.name, err)
 		}
 		drivers[s.name] = d
-		providers = append(providers, mcpauth.Provider{Name: s.name, Driver: d, Scopes: s.scopes, Grant: grant})
+		providers = append(providers, sdk.Provider{Name: s.name, Driver: d, Scopes: s.scopes, Grant: grant})
 	}
 	if auth == nil {
-		if auth, err = mcpauth.New(ctx, mcpauth.Options{Providers: providers, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger}); err != nil {
+		if auth, err = sdk.New(ctx, sdk.Options{Providers: providers, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger}); err != nil {
 			return err
 		}
 	}
@@ -184,21 +185,21 @@ func run() error {
 		})
 	auth.Protect(s, mcp.NewTool("ping", mcp.WithDescription("Answers pong once logged in to "+specs[0].name+".")),
 		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			if _, err := mcpauth.Token(ctx, specs[0].name); err != nil {
+			if _, err := sdk.Token(ctx, specs[0].name); err != nil {
 				return nil, err
 			}
 			return mcp.NewToolResultText("pong"), nil
-		}, mcpauth.Need(specs[0].name))
+		}, sdk.Need(specs[0].name))
 	for _, sp := range specs {
 		auth.Protect(s, mcp.NewTool(sp.name+"_whoami", mcp.WithDescription("Who you are at "+sp.name+", from its userinfo endpoint.")),
-			whoami(sp.name, drivers[sp.name]), mcpauth.Need(sp.name))
+			whoami(sp.name, drivers[sp.name]), sdk.Need(sp.name))
 		if sp.api != "" {
 			auth.Protect(s, mcp.NewTool(sp.name+"_call_api",
 				mcp.WithDescription("Calls the "+sp.name+" API and returns its status and body."),
 				mcp.WithString("method", mcp.Description("GET (default) or POST")),
 				mcp.WithString("path", mcp.Description("path below the API URL")),
 				mcp.WithString("body", mcp.Description("request body for POST")),
-			), callAPI(sp.name, sp.api), mcpauth.Need(sp.name))
+			), callAPI(sp.name, sp.api), sdk.Need(sp.name))
 		}
 	}
 	return auth.ServeStdio(ctx, s)
@@ -218,7 +219,7 @@ func whoami(name string, d provider.Driver) server.ToolHandlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		resp, err := mcpauth.HTTPClient(ctx, name).Do(req)
+		resp, err := sdk.HTTPClient(ctx, name).Do(req)
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
@@ -245,7 +246,7 @@ func callAPI(name, base string) server.ToolHandlerFunc {
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		resp, err := mcpauth.HTTPClient(ctx, name).Do(r)
+		resp, err := sdk.HTTPClient(ctx, name).Do(r)
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}

@@ -58,5 +58,5 @@ func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc
 }
 
 // Discover is the metadata discovery a plugin process uses (the host's
-// registry.Discoverer, injected to avoid an import cycle).
+// discovery.Discoverer, injected to avoid an import cycle).
 type Discover = func(ctx context.Context, issuer string, fallbacks ...string) (*provider.AuthServerMetadata, error)

@@ -16,9 +16,9 @@
 package driver
 
 import (
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 )
 
 // ProtocolVersion is the driver protocol version this SDK speaks.
@@ -29,6 +29,6 @@ const ProtocolVersion = driverplugin.ProtocolVersion
 // DriverConfig it gets carries a Discover function (RFC 8414 / OIDC
 // discovery with mcpauth's checks) for drivers that need metadata.
 func Serve(factory provider.DriverFactory) {
-	var d registry.Discoverer
+	var d discovery.Discoverer
 	driverplugin.Serve(factory, d.AuthServer)
 }

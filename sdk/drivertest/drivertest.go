@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -61,7 +63,7 @@ func (z zitadelOP) DriverConfig() provider.DriverConfig {
 // withDiscover fills in the host's discovery, as the registry does.
 func withDiscover(cfg provider.DriverConfig) provider.DriverConfig {
 	if cfg.Discover == nil {
-		d := &registry.Discoverer{}
+		d := &discovery.Discoverer{}
 		cfg.Discover = d.AuthServer
 	}
 	return cfg
@@ -211,7 +213,7 @@ func Run(t *testing.T, s Suite) {
 			if err := op.ApproveDevice(ctx, da.UserCode); err != nil {
 				t.Fatal(err)
 			}
-			tok, err := (&provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, dev, da)
+			tok, err := (&login.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep}).Poll(ctx, dev, da)
 			if err != nil {
 				t.Fatalf("Poll after approval: %v", err)
 			}
@@ -222,9 +224,9 @@ func Run(t *testing.T, s Suite) {
 			}
 		})
 		t.Run("DeviceDenied", func(t *testing.T) {
-			login := &provider.Login{
-				Preference: provider.PreferDevice,
-				Device:     provider.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
+			login := &login.Login{
+				Preference: login.PreferDevice,
+				Device:     login.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 					return op.DenyDevice(ctx, da.UserCode)
 				},
@@ -240,9 +242,9 @@ func Run(t *testing.T, s Suite) {
 	if desc.Offers(provider.GrantPKCE) && meta.Offers(provider.GrantPKCE) {
 		t.Run("PKCE", func(t *testing.T) {
 			browsed := make(chan error, 1)
-			login := &provider.Login{
-				Preference: provider.PreferPKCE,
-				Loopback: provider.Loopback{Timeout: time.Minute, Open: func(_ context.Context, u string) error {
+			login := &login.Login{
+				Preference: login.PreferPKCE,
+				Loopback: login.Loopback{Timeout: time.Minute, Open: func(_ context.Context, u string) error {
 					if !strings.Contains(u, "code_challenge_method=S256") {
 						return errors.New("authorization URL lacks code_challenge_method=S256: " + u)
 					}

@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/login"
 )
 
 // LoopbackRedirect parses the redirect_uri of an authorization request as
@@ -14,7 +14,7 @@ import (
 // redirect_uri, which a fake refuses in its issuer's words.
 func LoopbackRedirect(redirectURI string) (u *url.URL, ok bool) {
 	u, err := url.Parse(redirectURI)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Path != provider.DefaultCallbackPath {
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Path != login.DefaultCallbackPath {
 		return nil, false
 	}
 	return u, true

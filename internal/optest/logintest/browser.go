@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -24,7 +25,7 @@ func Context(t testing.TB) context.Context {
 
 // Browse does what a browser does with an authorization URL when the user
 // consents at once, as issuer fakes do: it follows the redirects. It fails
-// when they do not end at the loopback callback (provider.DefaultCallbackPath),
+// when they do not end at the loopback callback (login.DefaultCallbackPath),
 // that is when the fake refused the authorization request; what the callback
 // page says is the login's result, which the login reports itself.
 func Browse(ctx context.Context, authURL string) error {
@@ -37,28 +38,28 @@ func Browse(ctx context.Context, authURL string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.Request.URL.Path != provider.DefaultCallbackPath {
+	if resp.Request.URL.Path != login.DefaultCallbackPath {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("logintest: browser stopped at %s: HTTP %d: %s", resp.Request.URL, resp.StatusCode, b)
 	}
 	return nil
 }
 
-// PKCELogin logs in with d for scopes through provider.Login under
+// PKCELogin logs in with d for scopes through login.Login under
 // preference pref, with [Browse] as the browser, and returns what the login
 // returns. The machine is a headless Linux one, so PreferAuto picks PKCE
 // only when d offers no device grant. A browser stopped before the callback
 // ends the login at once, its error joined to the login's. PKCELogin shows
 // no device code: a login that turns to the device grant fails the test.
-func PKCELogin(t *testing.T, d provider.Driver, pref provider.GrantPreference, scopes []string) (*provider.Token, error) {
+func PKCELogin(t *testing.T, d provider.Driver, pref login.GrantPreference, scopes []string) (*provider.Token, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(Context(t))
 	defer cancel()
 	browserErr := make(chan error, 1)
-	login := &provider.Login{
+	login := &login.Login{
 		Preference: pref,
-		Env:        &provider.Environment{GOOS: "linux"},
-		Loopback: provider.Loopback{Timeout: 20 * time.Second, Open: func(_ context.Context, u string) error {
+		Env:        &login.Environment{GOOS: "linux"},
+		Loopback: login.Loopback{Timeout: 20 * time.Second, Open: func(_ context.Context, u string) error {
 			go func() {
 				if err := Browse(ctx, u); err != nil {
 					browserErr <- err

@@ -17,12 +17,12 @@
 //	func TestLogin(t *testing.T) {
 //		f := newFakeIssuer(t) // a logintest.Server answering logintest.Canned(t, "token.json", vars)
 //		d := newDriver(t, f)
-//		tok, err := logintest.PKCELogin(t, d, provider.PreferPKCE, nil)
+//		tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
 //		if err != nil {
 //			t.Fatal(err)
 //		}
 //		// Fails the test unless the refresh token rotated.
-//		logintest.RefreshRotates(t, d, provider.Key{Issuer: f.URL}, tok)
+//		logintest.RefreshRotates(t, d, tokenstore.Key{Issuer: f.URL}, tok)
 //	}
 //
 // Tests against real authorization servers (those of packages nodeop and

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
-	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/login"
 )
 
 // reporter is a testing.TB that keeps what the helper reports, so a test
@@ -154,12 +154,12 @@ func TestBrowse(t *testing.T) {
 	mux.HandleFunc("GET /refuse", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown client_id", http.StatusBadRequest)
 	})
-	mux.HandleFunc("GET "+provider.DefaultCallbackPath, func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("GET "+login.DefaultCallbackPath, func(w http.ResponseWriter, r *http.Request) {})
 	s := logintest.NewServer(t, mux)
 	if err := logintest.Browse(t.Context(), s.URL+"/authorize"); err != nil {
 		t.Errorf("Browse to the callback: %v", err)
 	}
-	if s.Requests(provider.DefaultCallbackPath) != 1 {
+	if s.Requests(login.DefaultCallbackPath) != 1 {
 		t.Error("Browse did not follow the redirect to the callback")
 	}
 	if err := logintest.Browse(t.Context(), s.URL+"/refuse"); err == nil {

@@ -5,21 +5,22 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
-// RefreshRotates has a provider.TokenStore refresh tok with d the way a host
+// RefreshRotates has a tokenstore.Store refresh tok with d the way a host
 // does once tok has expired: it puts tok under key in a store whose clock it
 // then moves past tok's expiry, and returns the token the store hands out.
 // It fails the test unless d refreshed with rotation: a new access token
 // and a new, non-empty refresh token.
-func RefreshRotates(t *testing.T, d provider.Driver, key provider.Key, tok *provider.Token) *provider.Token {
+func RefreshRotates(t *testing.T, d provider.Driver, key tokenstore.Key, tok *provider.Token) *provider.Token {
 	t.Helper()
 	r, ok := d.(provider.Refresher)
 	if !ok {
 		t.Fatalf("logintest: driver %s does not refresh", d.Describe().Name)
 	}
 	now := time.Now()
-	store := &provider.TokenStore{Now: func() time.Time { return now }}
+	store := &tokenstore.Store{Now: func() time.Time { return now }}
 	store.Put(key, tok)
 	now = tok.Expiry.Add(time.Minute)
 	fresh, err := store.Token(Context(t), key, r)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// FastSleep is a provider.DevicePoller Sleep for tests against issuer
+// FastSleep is a login.DevicePoller Sleep for tests against issuer
 // fakes: it records each interval the poller asks for and returns at once.
 // A fake answers a poll by its count, not by the clock, so nothing is lost
 // by not waiting, and [FastSleep.Waited] shows whether the poller kept to
@@ -37,7 +37,7 @@ func (s *FastSleep) Waited() []time.Duration {
 // a device grant's default 5 s interval becomes 100 ms.
 const shortSleepFactor = 50
 
-// ShortSleep is a provider.DevicePoller Sleep for tests against real
+// ShortSleep is a login.DevicePoller Sleep for tests against real
 // authorization servers: it records each interval like [FastSleep], then
 // waits a fiftieth of it. It differs from FastSleep because a real server
 // judges by its own clock: a device code expires in wall-clock time, and a

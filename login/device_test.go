@@ -1,4 +1,4 @@
-package provider
+package login
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // fakeClock advances only when the poller sleeps: tests never wait.
@@ -38,11 +40,11 @@ type scriptedDevice struct {
 	polls   []time.Time
 }
 
-func (s *scriptedDevice) StartDevice(context.Context, []string) (*DeviceAuthorization, error) {
+func (s *scriptedDevice) StartDevice(context.Context, []string) (*provider.DeviceAuthorization, error) {
 	return nil, errors.New("not used")
 }
 
-func (s *scriptedDevice) PollDevice(ctx context.Context, _ *DeviceAuthorization) (*Token, error) {
+func (s *scriptedDevice) PollDevice(ctx context.Context, _ *provider.DeviceAuthorization) (*provider.Token, error) {
 	s.polls = append(s.polls, s.clock.now)
 	i := len(s.polls) - 1
 	if i >= len(s.answers) {
@@ -51,10 +53,12 @@ func (s *scriptedDevice) PollDevice(ctx context.Context, _ *DeviceAuthorization)
 	if s.answers[i] != nil {
 		return nil, s.answers[i]
 	}
-	return &Token{AccessToken: "at"}, nil
+	return &provider.Token{AccessToken: "at"}, nil
 }
 
-func oauthErr(code string) error { return &OAuthError{Endpoint: "token", Code: code, StatusCode: 400} }
+func oauthErr(code string) error {
+	return &provider.OAuthError{Endpoint: "token", Code: code, StatusCode: 400}
+}
 
 func TestDevicePollerTiming(t *testing.T) {
 	pending, slow := oauthErr("authorization_pending"), oauthErr("slow_down")
@@ -77,22 +81,22 @@ func TestDevicePollerTiming(t *testing.T) {
 		{name: "server interval", interval: 2 * time.Second, answers: []error{pending, nil}, wantSleeps: s(2, 2)},
 		{name: "slow_down adds 5s each time", interval: 1 * time.Second, answers: []error{slow, pending, slow, nil}, wantSleeps: s(1, 6, 6, 11)},
 		{name: "larger server interval on slow_down wins", interval: 1 * time.Second,
-			answers:    []error{&OAuthError{Code: "slow_down", StatusCode: 200, Interval: 20 * time.Second}, nil},
+			answers:    []error{&provider.OAuthError{Code: "slow_down", StatusCode: 200, Interval: 20 * time.Second}, nil},
 			wantSleeps: s(1, 20)},
 		{name: "smaller server interval on slow_down loses", interval: 5 * time.Second,
-			answers:    []error{&OAuthError{Code: "slow_down", Interval: 6 * time.Second}, nil},
+			answers:    []error{&provider.OAuthError{Code: "slow_down", Interval: 6 * time.Second}, nil},
 			wantSleeps: s(5, 10)},
-		{name: "access_denied ends", answers: []error{pending, oauthErr("access_denied")}, wantSleeps: s(5, 5), wantErr: ErrAccessDenied},
-		{name: "expired_token from server ends", answers: []error{oauthErr("expired_token")}, wantSleeps: s(5), wantErr: ErrExpiredToken},
+		{name: "access_denied ends", answers: []error{pending, oauthErr("access_denied")}, wantSleeps: s(5, 5), wantErr: provider.ErrAccessDenied},
+		{name: "expired_token from server ends", answers: []error{oauthErr("expired_token")}, wantSleeps: s(5), wantErr: provider.ErrExpiredToken},
 		{name: "unknown error code ends", answers: []error{oauthErr("server_error")}, wantSleeps: s(5)},
 		{name: "local expiry: no request after the device code expired", interval: 4 * time.Second, expiresIn: 10 * time.Second,
-			answers: []error{pending, pending, pending}, wantSleeps: s(4, 4, 4), wantErr: ErrExpiredToken},
+			answers: []error{pending, pending, pending}, wantSleeps: s(4, 4, 4), wantErr: provider.ErrExpiredToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := &fakeClock{now: time.Unix(1_000_000, 0)}
 			d := &scriptedDevice{clock: clock, answers: tt.answers}
-			da := &DeviceAuthorization{UserCode: "ABCD", Interval: tt.interval, Scopes: []string{"openid"}}
+			da := &provider.DeviceAuthorization{UserCode: "ABCD", Interval: tt.interval, Scopes: []string{"openid"}}
 			if tt.expiresIn > 0 {
 				da.ExpiresAt = clock.now.Add(tt.expiresIn)
 			}
@@ -105,7 +109,7 @@ func TestDevicePollerTiming(t *testing.T) {
 			// Exactly one request per interval: polls happen right after each
 			// sleep, except a final sleep that found the code expired.
 			wantPolls := len(tt.wantSleeps)
-			if errors.Is(tt.wantErr, ErrExpiredToken) && tt.expiresIn > 0 {
+			if errors.Is(tt.wantErr, provider.ErrExpiredToken) && tt.expiresIn > 0 {
 				wantPolls--
 			}
 			if len(d.polls) != wantPolls {
@@ -124,7 +128,7 @@ func TestDevicePollerTiming(t *testing.T) {
 					t.Errorf("scopes = %v, want requested scopes filled in", tok.Scopes)
 				}
 			default:
-				var oe *OAuthError
+				var oe *provider.OAuthError
 				if !errors.As(err, &oe) || oe.Code != "server_error" {
 					t.Fatalf("err = %v, want the server's OAuthError", err)
 				}
@@ -140,7 +144,7 @@ func TestDevicePollerProgress(t *testing.T) {
 	pending := oauthErr("authorization_pending")
 	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
 	d := &scriptedDevice{clock: clock, answers: []error{pending, pending, nil}}
-	da := &DeviceAuthorization{Interval: 3 * time.Second, ExpiresAt: clock.now.Add(60 * time.Second)}
+	da := &provider.DeviceAuthorization{Interval: 3 * time.Second, ExpiresAt: clock.now.Add(60 * time.Second)}
 	var got []DeviceProgress
 	p := &DevicePoller{Now: clock.Now, Sleep: clock.Sleep, OnProgress: func(dp DeviceProgress) { got = append(got, dp) }}
 	if _, err := p.Poll(context.Background(), d, da); err != nil {
@@ -161,7 +165,7 @@ func TestDevicePollerNoRequestAfterCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		clock := &fakeClock{now: time.Unix(0, 0), cancelAfter: cancelAt, cancel: cancel}
 		d := &scriptedDevice{clock: clock, answers: []error{pending, pending, pending, pending}}
-		_, err := (&DevicePoller{Now: clock.Now, Sleep: clock.Sleep}).Poll(ctx, d, &DeviceAuthorization{})
+		_, err := (&DevicePoller{Now: clock.Now, Sleep: clock.Sleep}).Poll(ctx, d, &provider.DeviceAuthorization{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancel at sleep %d: err = %v, want context.Canceled", cancelAt, err)
 		}
@@ -175,7 +179,7 @@ func TestDevicePollerRealSleepHonoursCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d := &scriptedDevice{clock: &fakeClock{}}
-	_, err := (&DevicePoller{}).Poll(ctx, d, &DeviceAuthorization{Interval: time.Hour})
+	_, err := (&DevicePoller{}).Poll(ctx, d, &provider.DeviceAuthorization{Interval: time.Hour})
 	if !errors.Is(err, context.Canceled) || len(d.polls) != 0 {
 		t.Fatalf("err = %v, polls = %d; want canceled and no poll", err, len(d.polls))
 	}

@@ -1,9 +1,11 @@
-package provider
+package login
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // GrantPreference is the user's choice of interactive grant.
@@ -78,7 +80,7 @@ func (e Environment) LocalBrowser() (bool, string) {
 
 // GrantChoice is the result of grant selection.
 type GrantChoice struct {
-	Grant  Grant
+	Grant  provider.Grant
 	Reason string
 }
 
@@ -86,9 +88,9 @@ type GrantChoice struct {
 // what the driver and the server offer, and the environment. A grant the
 // driver or server rules out is never chosen; a preference that cannot be met
 // is an error wrapping ErrGrantUnsupported.
-func SelectGrant(pref GrantPreference, desc Description, meta *AuthServerMetadata, env Environment) (GrantChoice, error) {
-	offers := func(g Grant) bool { return desc.Offers(g) && meta.Offers(g) }
-	why := func(g Grant) string {
+func SelectGrant(pref GrantPreference, desc provider.Description, meta *provider.AuthServerMetadata, env Environment) (GrantChoice, error) {
+	offers := func(g provider.Grant) bool { return desc.Offers(g) && meta.Offers(g) }
+	why := func(g provider.Grant) string {
 		if !desc.Offers(g) {
 			return fmt.Sprintf("driver %s has no %s grant", desc.Name, g)
 		}
@@ -96,30 +98,30 @@ func SelectGrant(pref GrantPreference, desc Description, meta *AuthServerMetadat
 	}
 	switch pref {
 	case PreferDevice, PreferPKCE:
-		g := GrantDevice
+		g := provider.GrantDevice
 		if pref == PreferPKCE {
-			g = GrantPKCE
+			g = provider.GrantPKCE
 		}
 		if !offers(g) {
-			return GrantChoice{}, fmt.Errorf("provider: %s configured but %s: %w", g, why(g), ErrGrantUnsupported)
+			return GrantChoice{}, fmt.Errorf("provider: %s configured but %s: %w", g, why(g), provider.ErrGrantUnsupported)
 		}
 		return GrantChoice{g, "configured"}, nil
 	case PreferAuto, "":
 	default:
 		return GrantChoice{}, fmt.Errorf("provider: unknown grant preference %q", pref)
 	}
-	pkce, device := offers(GrantPKCE), offers(GrantDevice)
+	pkce, device := offers(provider.GrantPKCE), offers(provider.GrantDevice)
 	local, reason := env.LocalBrowser()
 	switch {
 	case pkce && local:
-		return GrantChoice{GrantPKCE, reason}, nil
+		return GrantChoice{provider.GrantPKCE, reason}, nil
 	case device:
 		if !pkce {
-			return GrantChoice{GrantDevice, why(GrantPKCE)}, nil
+			return GrantChoice{provider.GrantDevice, why(provider.GrantPKCE)}, nil
 		}
-		return GrantChoice{GrantDevice, reason}, nil
+		return GrantChoice{provider.GrantDevice, reason}, nil
 	case pkce:
-		return GrantChoice{GrantPKCE, reason + ", but " + why(GrantDevice)}, nil
+		return GrantChoice{provider.GrantPKCE, reason + ", but " + why(provider.GrantDevice)}, nil
 	}
-	return GrantChoice{}, fmt.Errorf("provider: no interactive grant: %s; %s: %w", why(GrantPKCE), why(GrantDevice), ErrGrantUnsupported)
+	return GrantChoice{}, fmt.Errorf("provider: no interactive grant: %s; %s: %w", why(provider.GrantPKCE), why(provider.GrantDevice), provider.ErrGrantUnsupported)
 }

@@ -1,4 +1,4 @@
-package registry
+package discovery
 
 import (
 	"context"
@@ -40,9 +40,9 @@ const (
 // Errors.
 var (
 	// ErrNoMetadata: no candidate URL served a metadata document.
-	ErrNoMetadata = errors.New("registry: no authorization server metadata found")
+	ErrNoMetadata = errors.New("discovery: no authorization server metadata found")
 	// ErrBodyTooLarge: a metadata response exceeded the size cap.
-	ErrBodyTooLarge = errors.New("registry: metadata response too large")
+	ErrBodyTooLarge = errors.New("discovery: metadata response too large")
 )
 
 // Discoverer finds authorization-server metadata: RFC 9728 for a resource,
@@ -131,14 +131,14 @@ func (d *Discoverer) AuthServer(ctx context.Context, issuer string, fallbacks ..
 // duplicates. The OpenID appended form is last: it is fetched through go-oidc.
 func Candidates(issuer string) ([]string, error) {
 	if err := provider.CheckEndpointURL("issuer", issuer); err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	u, err := url.Parse(issuer)
 	if err != nil {
-		return nil, fmt.Errorf("registry: issuer %q: %w", issuer, err)
+		return nil, fmt.Errorf("discovery: issuer %q: %w", issuer, err)
 	}
 	if u.RawQuery != "" {
-		return nil, fmt.Errorf("registry: issuer %q must not have a query (RFC 8414 §2)", issuer)
+		return nil, fmt.Errorf("discovery: issuer %q must not have a query (RFC 8414 §2)", issuer)
 	}
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	origin := u.Scheme + "://" + u.Host
@@ -183,7 +183,7 @@ var clientErrorStatus = regexp.MustCompile(`^4\d\d `)
 
 // errNotFound marks a candidate URL that does not serve a document, so the
 // next candidate is tried. Every other failure ends discovery.
-var errNotFound = errors.New("registry: not found")
+var errNotFound = errors.New("discovery: not found")
 
 func (d *Discoverer) fetchAuthServer(ctx context.Context, issuer, docURL string) (*provider.AuthServerMetadata, error) {
 	var m provider.AuthServerMetadata
@@ -204,19 +204,19 @@ func (d *Discoverer) viaGoOIDC(ctx context.Context, issuer, docURL string) (*pro
 		var mismatch *oidc.IssuerMismatchError
 		switch {
 		case errors.As(err, &mismatch):
-			return nil, fmt.Errorf("registry: %s names issuer %q, expected %q: %w", docURL, mismatch.Discovered, mismatch.Provided, provider.ErrIssuerMismatch)
+			return nil, fmt.Errorf("discovery: %s names issuer %q, expected %q: %w", docURL, mismatch.Discovered, mismatch.Provided, provider.ErrIssuerMismatch)
 		case strings.Contains(err.Error(), ErrBodyTooLarge.Error()):
 			// go-oidc formats read errors with %v, dropping the chain.
-			return nil, fmt.Errorf("registry: OpenID discovery at %s: %w", docURL, ErrBodyTooLarge)
+			return nil, fmt.Errorf("discovery: OpenID discovery at %s: %w", docURL, ErrBodyTooLarge)
 		case clientErrorStatus.MatchString(err.Error()):
 			// go-oidc reports a non-200 status as "<status>: <body>".
 			return nil, errNotFound
 		}
-		return nil, fmt.Errorf("registry: OpenID discovery at %s: %w", docURL, err)
+		return nil, fmt.Errorf("discovery: OpenID discovery at %s: %w", docURL, err)
 	}
 	var m provider.AuthServerMetadata
 	if err := p.Claims(&m); err != nil {
-		return nil, fmt.Errorf("registry: OpenID discovery at %s: %w", docURL, err)
+		return nil, fmt.Errorf("discovery: OpenID discovery at %s: %w", docURL, err)
 	}
 	m.Source = docURL
 	return checkAuthServer(issuer, &m)
@@ -225,14 +225,14 @@ func (d *Discoverer) viaGoOIDC(ctx context.Context, issuer, docURL string) (*pro
 func checkAuthServer(issuer string, m *provider.AuthServerMetadata) (*provider.AuthServerMetadata, error) {
 	// RFC 8414 §3.3: the issuer must be identical to the one the URL was built from.
 	if m.Issuer != issuer {
-		return nil, fmt.Errorf("registry: %s names issuer %q, expected %q (they must match exactly): %w",
+		return nil, fmt.Errorf("discovery: %s names issuer %q, expected %q (they must match exactly): %w",
 			m.Source, m.Issuer, issuer, provider.ErrIssuerMismatch)
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("registry: %s: %w", m.Source, err)
+		return nil, fmt.Errorf("discovery: %s: %w", m.Source, err)
 	}
 	if m.TokenEndpoint == "" {
-		return nil, fmt.Errorf("registry: %s has no token_endpoint", m.Source)
+		return nil, fmt.Errorf("discovery: %s has no token_endpoint", m.Source)
 	}
 	return m, nil
 }
@@ -241,27 +241,27 @@ func checkAuthServer(issuer string, m *provider.AuthServerMetadata) (*provider.A
 // insertion, §3.1) and checks that it names the same resource (§3.3).
 func (d *Discoverer) ProtectedResource(ctx context.Context, resource string) (*provider.ProtectedResourceMetadata, error) {
 	if err := provider.CheckEndpointURL("resource", resource); err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	u, _ := url.Parse(resource)
 	docURL := u.Scheme + "://" + u.Host + wellKnownResource + strings.TrimSuffix(u.EscapedPath(), "/")
 	var m provider.ProtectedResourceMetadata
 	if err := d.getJSON(ctx, docURL, &m); err != nil {
 		if errors.Is(err, errNotFound) {
-			return nil, fmt.Errorf("registry: %s serves no protected-resource metadata at %s: %w", resource, docURL, ErrNoMetadata)
+			return nil, fmt.Errorf("discovery: %s serves no protected-resource metadata at %s: %w", resource, docURL, ErrNoMetadata)
 		}
 		return nil, err
 	}
 	m.Source = docURL
 	if m.Resource != resource {
-		return nil, fmt.Errorf("registry: %s names resource %q, expected %q (RFC 9728 §3.3): %w", docURL, m.Resource, resource, provider.ErrIssuerMismatch)
+		return nil, fmt.Errorf("discovery: %s names resource %q, expected %q (RFC 9728 §3.3): %w", docURL, m.Resource, resource, provider.ErrIssuerMismatch)
 	}
 	if len(m.AuthorizationServers) == 0 {
-		return nil, fmt.Errorf("registry: %s lists no authorization_servers", docURL)
+		return nil, fmt.Errorf("discovery: %s lists no authorization_servers", docURL)
 	}
 	for _, as := range m.AuthorizationServers {
 		if err := provider.CheckEndpointURL("authorization_servers entry", as); err != nil {
-			return nil, fmt.Errorf("registry: %s: %w", docURL, err)
+			return nil, fmt.Errorf("discovery: %s: %w", docURL, err)
 		}
 	}
 	return &m, nil
@@ -286,29 +286,29 @@ func (d *Discoverer) getJSON(ctx context.Context, docURL string, v any) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
 	if err != nil {
-		return fmt.Errorf("registry: %s: %w", docURL, err)
+		return fmt.Errorf("discovery: %s: %w", docURL, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.httpClient().Do(req)
 	if err != nil {
-		return fmt.Errorf("registry: fetching %s: %w", docURL, err)
+		return fmt.Errorf("discovery: fetching %s: %w", docURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("registry: reading %s: %w", docURL, err)
+		return fmt.Errorf("discovery: reading %s: %w", docURL, err)
 	}
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
 		return errNotFound
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("registry: %s answered HTTP %d", docURL, resp.StatusCode)
+		return fmt.Errorf("discovery: %s answered HTTP %d", docURL, resp.StatusCode)
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		return fmt.Errorf("registry: %s answered %s, not JSON", docURL, ct)
+		return fmt.Errorf("discovery: %s answered %s, not JSON", docURL, ct)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("registry: %s: malformed JSON: %w", docURL, err)
+		return fmt.Errorf("discovery: %s: malformed JSON: %w", docURL, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package provider
+package tokenstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 type countingRefresher struct {
@@ -17,7 +19,7 @@ type countingRefresher struct {
 	expires time.Time
 }
 
-func (r *countingRefresher) Refresh(ctx context.Context, t *Token) (*Token, error) {
+func (r *countingRefresher) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	n := r.calls.Add(1)
 	if r.gate != nil {
 		<-r.gate
@@ -25,7 +27,7 @@ func (r *countingRefresher) Refresh(ctx context.Context, t *Token) (*Token, erro
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	nt := &Token{AccessToken: "at-" + string(rune('0'+n)), Expiry: r.expires}
+	nt := &provider.Token{AccessToken: "at-" + string(rune('0'+n)), Expiry: r.expires}
 	if r.rotate {
 		nt.RefreshToken = t.RefreshToken + "+"
 	}
@@ -34,14 +36,14 @@ func (r *countingRefresher) Refresh(ctx context.Context, t *Token) (*Token, erro
 
 func TestTokenStoreSingleFlightRefresh(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	s := &TokenStore{Now: func() time.Time { return now }}
+	s := &Store{Now: func() time.Time { return now }}
 	k := Key{Issuer: "https://issuer.example", ClientID: "c", Subject: "alice"}
-	s.Put(k, &Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Scopes: []string{"repo"}})
+	s.Put(k, &provider.Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Scopes: []string{"repo"}})
 	r := &countingRefresher{gate: make(chan struct{}), rotate: true, expires: now.Add(time.Hour)}
 
 	const callers = 1000
 	var wg sync.WaitGroup
-	results := make([]*Token, callers)
+	results := make([]*provider.Token, callers)
 	errs := make([]error, callers)
 	for i := range callers {
 		wg.Add(1)
@@ -85,9 +87,9 @@ func TestTokenStoreSingleFlightRefresh(t *testing.T) {
 
 func TestTokenStoreKeepsRefreshTokenWithoutRotation(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	s := &TokenStore{Now: func() time.Time { return now }}
+	s := &Store{Now: func() time.Time { return now }}
 	k := Key{Issuer: "i", ClientID: "c", Subject: "s"}
-	s.Put(k, &Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
+	s.Put(k, &provider.Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
 	tok, err := s.Token(context.Background(), k, &countingRefresher{expires: now.Add(time.Hour)})
 	if err != nil || tok.RefreshToken != "rt" {
 		t.Fatalf("Token = %v, %v; want the old refresh token kept", tok, err)
@@ -96,18 +98,18 @@ func TestTokenStoreKeepsRefreshTokenWithoutRotation(t *testing.T) {
 
 func TestTokenStoreFailedRefreshDropsToken(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	s := &TokenStore{Now: func() time.Time { return now }}
+	s := &Store{Now: func() time.Time { return now }}
 	k := Key{Issuer: "i", ClientID: "c", Subject: "s"}
-	s.Put(k, &Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
-	r := &countingRefresher{fail: &OAuthError{Code: "invalid_grant", StatusCode: 400}}
+	s.Put(k, &provider.Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
+	r := &countingRefresher{fail: &provider.OAuthError{Code: "invalid_grant", StatusCode: 400}}
 	_, err := s.Token(context.Background(), k, r)
-	if !errors.Is(err, ErrRefreshFailed) || !errors.Is(err, ErrInvalidGrant) {
+	if !errors.Is(err, provider.ErrRefreshFailed) || !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("err = %v, want ErrRefreshFailed wrapping invalid_grant", err)
 	}
 	if _, ok := s.Peek(k); ok {
 		t.Fatal("token kept after a failed refresh")
 	}
-	if _, err := s.Token(context.Background(), k, r); !errors.Is(err, ErrNoToken) {
+	if _, err := s.Token(context.Background(), k, r); !errors.Is(err, provider.ErrNoToken) {
 		t.Fatalf("next call: err = %v, want ErrNoToken (login again)", err)
 	}
 	if r.calls.Load() != 1 {
@@ -117,37 +119,37 @@ func TestTokenStoreFailedRefreshDropsToken(t *testing.T) {
 
 func TestTokenStoreValidAndMissing(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	s := &TokenStore{Now: func() time.Time { return now }}
+	s := &Store{Now: func() time.Time { return now }}
 	k := Key{Issuer: "i", ClientID: "c", Subject: "s"}
-	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, ErrNoToken) {
+	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, provider.ErrNoToken) {
 		t.Fatalf("empty store: %v", err)
 	}
-	s.Put(k, &Token{AccessToken: "at", Expiry: now.Add(time.Hour)})
+	s.Put(k, &provider.Token{AccessToken: "at", Expiry: now.Add(time.Hour)})
 	r := &countingRefresher{}
 	if tok, err := s.Token(context.Background(), k, r); err != nil || tok.AccessToken != "at" || r.calls.Load() != 0 {
 		t.Fatalf("valid token: %v %v, refreshes %d", tok, err, r.calls.Load())
 	}
 	// Within the expiry leeway the token counts as expired.
-	s.Put(k, &Token{AccessToken: "at", Expiry: now.Add(10 * time.Second)})
-	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, ErrRefreshFailed) {
+	s.Put(k, &provider.Token{AccessToken: "at", Expiry: now.Add(10 * time.Second)})
+	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, provider.ErrRefreshFailed) {
 		t.Fatalf("expiring token without refresh: %v", err)
 	}
 	// A token without expiry (GitHub OAuth App) stays valid.
-	s.Put(k, &Token{AccessToken: "forever"})
+	s.Put(k, &provider.Token{AccessToken: "forever"})
 	if tok, err := s.Token(context.Background(), k, nil); err != nil || tok.AccessToken != "forever" {
 		t.Fatalf("non-expiring token: %v %v", tok, err)
 	}
 	s.Delete(k)
-	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, ErrNoToken) {
+	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, provider.ErrNoToken) {
 		t.Fatalf("after Delete: %v", err)
 	}
 }
 
 func TestTokenStoreCallerCancelDoesNotFailOthers(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	s := &TokenStore{Now: func() time.Time { return now }}
+	s := &Store{Now: func() time.Time { return now }}
 	k := Key{Issuer: "i", ClientID: "c", Subject: "s"}
-	s.Put(k, &Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
+	s.Put(k, &provider.Token{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Second)})
 	r := &countingRefresher{gate: make(chan struct{}), expires: now.Add(time.Hour)}
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)

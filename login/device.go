@@ -1,10 +1,12 @@
-package provider
+package login
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Device-grant timing rules (RFC 8628 §3.2, §3.5).
@@ -43,7 +45,7 @@ type DevicePoller struct {
 // Poll waits for the user to approve da and returns the token. It ends with
 // an error matching ErrExpiredToken, ErrAccessDenied, the context's error,
 // or the driver's error for anything else.
-func (p *DevicePoller) Poll(ctx context.Context, d DeviceAuthorizer, da *DeviceAuthorization) (*Token, error) {
+func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da *provider.DeviceAuthorization) (*provider.Token, error) {
 	now, sleep := p.Now, p.Sleep
 	if now == nil {
 		now = time.Now
@@ -68,17 +70,17 @@ func (p *DevicePoller) Poll(ctx context.Context, d DeviceAuthorizer, da *DeviceA
 			return nil, fmt.Errorf("provider: device login stopped: %w", err)
 		}
 		if !da.ExpiresAt.IsZero() && !now().Before(da.ExpiresAt) {
-			return nil, fmt.Errorf("provider: device code for user code %s: %w", da.UserCode, ErrExpiredToken)
+			return nil, fmt.Errorf("provider: device code for user code %s: %w", da.UserCode, provider.ErrExpiredToken)
 		}
 		tok, err := d.PollDevice(ctx, da)
 		polls++
 		switch {
 		case err == nil:
-			return tok.withRequestedScopes(da.Scopes), nil
-		case errors.Is(err, ErrAuthorizationPending):
-		case errors.Is(err, ErrSlowDown):
+			return withRequestedScopes(tok, da.Scopes), nil
+		case errors.Is(err, provider.ErrAuthorizationPending):
+		case errors.Is(err, provider.ErrSlowDown):
 			interval += SlowDownIncrement
-			var oe *OAuthError
+			var oe *provider.OAuthError
 			if errors.As(err, &oe) && oe.Interval > interval {
 				interval = oe.Interval
 			}

@@ -1,10 +1,13 @@
-package provider
+package login
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Login runs one interactive login: it picks the grant (SelectGrant), runs
@@ -21,13 +24,13 @@ type Login struct {
 	Loopback Loopback
 	// ShowDevice shows the user code and verification URI to the user.
 	// Required for device logins.
-	ShowDevice func(ctx context.Context, da *DeviceAuthorization) error
+	ShowDevice func(ctx context.Context, da *provider.DeviceAuthorization) error
 	// Logger receives the grant decision; nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Run logs in with d for scopes and returns the token.
-func (l *Login) Run(ctx context.Context, d Driver, scopes []string) (*Token, error) {
+func (l *Login) Run(ctx context.Context, d provider.Driver, scopes []string) (*provider.Token, error) {
 	logger := l.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -47,10 +50,10 @@ func (l *Login) Run(ctx context.Context, d Driver, scopes []string) (*Token, err
 	}
 	logger.Info("mcpauth: login grant chosen", "issuer", meta.Issuer, "driver", desc.Name,
 		"grant", choice.Grant, "reason", choice.Reason)
-	if choice.Grant == GrantPKCE {
+	if choice.Grant == provider.GrantPKCE {
 		tok, err := l.pkce(ctx, d, meta, scopes)
-		if err == nil || !errors.Is(err, ErrLoopbackUnavailable) ||
-			(l.Preference != PreferAuto && l.Preference != "") || !desc.Offers(GrantDevice) || !meta.Offers(GrantDevice) {
+		if err == nil || !errors.Is(err, provider.ErrLoopbackUnavailable) ||
+			(l.Preference != PreferAuto && l.Preference != "") || !desc.Offers(provider.GrantDevice) || !meta.Offers(provider.GrantDevice) {
 			return tok, err
 		}
 		logger.Warn("mcpauth: browser login could not start; falling back to the device grant", "issuer", meta.Issuer, "err", err)
@@ -58,18 +61,18 @@ func (l *Login) Run(ctx context.Context, d Driver, scopes []string) (*Token, err
 	return l.device(ctx, d, scopes)
 }
 
-func (l *Login) pkce(ctx context.Context, d Driver, meta *AuthServerMetadata, scopes []string) (*Token, error) {
-	ce, ok := d.(CodeExchanger)
+func (l *Login) pkce(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, scopes []string) (*provider.Token, error) {
+	ce, ok := d.(provider.CodeExchanger)
 	if !ok {
-		return nil, fmt.Errorf("provider: driver %s does not implement the pkce grant: %w", d.Describe().Name, ErrGrantUnsupported)
+		return nil, fmt.Errorf("provider: driver %s does not implement the pkce grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
 	}
 	return l.Loopback.Authorize(ctx, ce, meta, scopes)
 }
 
-func (l *Login) device(ctx context.Context, d Driver, scopes []string) (*Token, error) {
-	da, ok := d.(DeviceAuthorizer)
+func (l *Login) device(ctx context.Context, d provider.Driver, scopes []string) (*provider.Token, error) {
+	da, ok := d.(provider.DeviceAuthorizer)
 	if !ok {
-		return nil, fmt.Errorf("provider: driver %s does not implement the device grant: %w", d.Describe().Name, ErrGrantUnsupported)
+		return nil, fmt.Errorf("provider: driver %s does not implement the device grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
 	}
 	if l.ShowDevice == nil {
 		return nil, errors.New("provider: Login.ShowDevice is not set")
@@ -82,4 +85,13 @@ func (l *Login) device(ctx context.Context, d Driver, scopes []string) (*Token, 
 		return nil, fmt.Errorf("provider: showing the device code: %w", err)
 	}
 	return l.Device.Poll(ctx, da, auth)
+}
+
+// withRequestedScopes fills Scopes with the requested ones when the server
+// returned none (RFC 6749 §5.1: scope is optional if identical to the request).
+func withRequestedScopes(t *provider.Token, requested []string) *provider.Token {
+	if t != nil && len(t.Scopes) == 0 {
+		t.Scopes = slices.Clone(requested)
+	}
+	return t
 }

@@ -1,4 +1,4 @@
-package provider
+package login
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mcpauth/mcpauth/provider"
 	"golang.org/x/oauth2"
 )
 
@@ -51,13 +52,13 @@ type Loopback struct {
 }
 
 // Authorize runs one browser login against the driver and returns the token.
-func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthServerMetadata, scopes []string) (*Token, error) {
+func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta *provider.AuthServerMetadata, scopes []string) (*provider.Token, error) {
 	if l.Open == nil {
 		return nil, errors.New("provider: Loopback.Open is not set")
 	}
 	if len(meta.CodeChallengeMethodsSupported) > 0 && !slices.Contains(meta.CodeChallengeMethodsSupported, "S256") {
 		return nil, fmt.Errorf("provider: %s lists code challenge methods %v: %w: %w",
-			meta.Issuer, meta.CodeChallengeMethodsSupported, ErrPKCEUnsupported, ErrLoopbackUnavailable)
+			meta.Issuer, meta.CodeChallengeMethodsSupported, provider.ErrPKCEUnsupported, provider.ErrLoopbackUnavailable)
 	}
 	ln, err := l.listen()
 	if err != nil {
@@ -77,7 +78,7 @@ func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthSer
 	}
 	verifier := oauth2.GenerateVerifier()
 	redirect := "http://" + ln.Addr().String() + DefaultCallbackPath
-	authURL, err := d.AuthCodeURL(ctx, AuthCodeRequest{
+	authURL, err := d.AuthCodeURL(ctx, provider.AuthCodeRequest{
 		State:         state,
 		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
 		RedirectURI:   redirect,
@@ -89,7 +90,7 @@ func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthSer
 	}
 
 	type result struct {
-		tok *Token
+		tok *provider.Token
 		err error
 	}
 	done := make(chan result, 1)
@@ -97,13 +98,13 @@ func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthSer
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DefaultCallbackPath, func(w http.ResponseWriter, r *http.Request) {
 		code, err := cb.check(r)
-		var tok *Token
+		var tok *provider.Token
 		if err == nil {
 			tok, err = d.Exchange(ctx, code, verifier, redirect)
 		}
 		renderResult(w, err)
 		select {
-		case done <- result{tok.withRequestedScopes(scopes), err}:
+		case done <- result{withRequestedScopes(tok, scopes), err}:
 		default: // a second request after the result: ignored
 		}
 	})
@@ -128,7 +129,7 @@ func (l *Loopback) Authorize(ctx context.Context, d CodeExchanger, meta *AuthSer
 		return res.tok, res.err
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("provider: no browser redirect within %s: %w", timeout, ErrLoginTimeout)
+			return nil, fmt.Errorf("provider: no browser redirect within %s: %w", timeout, provider.ErrLoginTimeout)
 		}
 		return nil, fmt.Errorf("provider: browser login stopped: %w", ctx.Err())
 	}
@@ -143,9 +144,9 @@ func (l *Loopback) listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if l.Port != 0 {
-			return nil, fmt.Errorf("provider: loopback port %d is not available (configured port; free it or choose another, and register the redirect URI for it): %w: %w", l.Port, ErrLoopbackUnavailable, err)
+			return nil, fmt.Errorf("provider: loopback port %d is not available (configured port; free it or choose another, and register the redirect URI for it): %w: %w", l.Port, provider.ErrLoopbackUnavailable, err)
 		}
-		return nil, fmt.Errorf("provider: loopback listener on %s: %w: %w", addr, ErrLoopbackUnavailable, err)
+		return nil, fmt.Errorf("provider: loopback listener on %s: %w: %w", addr, provider.ErrLoopbackUnavailable, err)
 	}
 	return ln, nil
 }
@@ -160,7 +161,7 @@ type callback struct {
 func (c *callback) check(r *http.Request) (code string, err error) {
 	q := r.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1 {
-		return "", ErrStateMismatch
+		return "", provider.ErrStateMismatch
 	}
 	// RFC 9207 §2.4: compare iss when the server advertises it, and whenever
 	// it is present.
@@ -170,11 +171,11 @@ func (c *callback) check(r *http.Request) (code string, err error) {
 			got = iss[0]
 		}
 		if got != c.issuer {
-			return "", fmt.Errorf("provider: authorization response from issuer %q, expected %q: %w", got, c.issuer, ErrIssuerMismatch)
+			return "", fmt.Errorf("provider: authorization response from issuer %q, expected %q: %w", got, c.issuer, provider.ErrIssuerMismatch)
 		}
 	}
 	if e := q.Get("error"); e != "" {
-		return "", &OAuthError{Endpoint: "authorization", Code: e, Description: q.Get("error_description"), URI: q.Get("error_uri")}
+		return "", &provider.OAuthError{Endpoint: "authorization", Code: e, Description: q.Get("error_description"), URI: q.Get("error_uri")}
 	}
 	code = q.Get("code")
 	if code == "" {

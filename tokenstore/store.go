@@ -1,4 +1,4 @@
-package provider
+package tokenstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpauth/mcpauth/provider"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -24,23 +25,23 @@ type Key struct {
 
 func (k Key) String() string { return k.Issuer + " " + k.ClientID + " " + k.Subject }
 
-// TokenStore keeps tokens in memory only (they never touch disk) and
+// Store keeps tokens in memory only (they never touch disk) and
 // refreshes them on demand. Refresh is single-flight per key: any number of
 // concurrent callers holding an expired token cause one refresh request.
 // A rotated refresh token replaces the old one; a failed refresh drops the
 // token, so the next call logs in again.
 //
 // The zero value is ready to use and safe for concurrent use.
-type TokenStore struct {
+type Store struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
 	mu     sync.Mutex
-	tokens map[Key]*Token
+	tokens map[Key]*provider.Token
 	flight singleflight.Group
 }
 
-func (s *TokenStore) now() time.Time {
+func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -48,24 +49,24 @@ func (s *TokenStore) now() time.Time {
 }
 
 // Put stores t under k, replacing any token there.
-func (s *TokenStore) Put(k Key, t *Token) {
+func (s *Store) Put(k Key, t *provider.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tokens == nil {
-		s.tokens = make(map[Key]*Token)
+		s.tokens = make(map[Key]*provider.Token)
 	}
 	s.tokens[k] = t
 }
 
 // Delete forgets the token under k.
-func (s *TokenStore) Delete(k Key) {
+func (s *Store) Delete(k Key) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tokens, k)
 }
 
 // Peek returns the stored token under k as it is, valid or not.
-func (s *TokenStore) Peek(k Key) (*Token, bool) {
+func (s *Store) Peek(k Key) (*provider.Token, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[k]
@@ -76,10 +77,10 @@ func (s *TokenStore) Peek(k Key) (*Token, bool) {
 // It returns an error matching ErrNoToken when there is none, and
 // ErrRefreshFailed when the refresh failed (the token is then dropped).
 // r may be nil when the issuer has no refresh (the expired token is then dropped).
-func (s *TokenStore) Token(ctx context.Context, k Key, r Refresher) (*Token, error) {
+func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	t, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, ErrNoToken)
+		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
 	}
 	if t.ValidAt(s.now()) {
 		return t, nil
@@ -94,16 +95,16 @@ func (s *TokenStore) Token(ctx context.Context, k Key, r Refresher) (*Token, err
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return res.Val.(*Token), nil
+		return res.Val.(*provider.Token), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func (s *TokenStore) refresh(ctx context.Context, k Key, r Refresher) (*Token, error) {
+func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	old, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, ErrNoToken)
+		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
 	}
 	// A caller that read the expired token before a finished refresh stored
 	// the new one lands here: no second request.
@@ -112,7 +113,7 @@ func (s *TokenStore) refresh(ctx context.Context, k Key, r Refresher) (*Token, e
 	}
 	if r == nil || old.RefreshToken == "" {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: token expired and cannot be refreshed: %w", k, ErrRefreshFailed)
+		return nil, fmt.Errorf("provider: %s: token expired and cannot be refreshed: %w", k, provider.ErrRefreshFailed)
 	}
 	t, err := r.Refresh(ctx, old)
 	if err == nil && (t == nil || t.AccessToken == "") {
@@ -120,7 +121,7 @@ func (s *TokenStore) refresh(ctx context.Context, k Key, r Refresher) (*Token, e
 	}
 	if err != nil {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: %w: %w", k, ErrRefreshFailed, err)
+		return nil, fmt.Errorf("provider: %s: %w: %w", k, provider.ErrRefreshFailed, err)
 	}
 	// RFC 6749 §6: the server may issue a new refresh token (rotation, the
 	// old one is then revoked); if it does not, the old one stays valid.
@@ -142,7 +143,7 @@ func (s *TokenStore) refresh(ctx context.Context, k Key, r Refresher) (*Token, e
 }
 
 // drop removes old unless a newer token replaced it meanwhile.
-func (s *TokenStore) drop(k Key, old *Token) {
+func (s *Store) drop(k Key, old *provider.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tokens[k] == old {

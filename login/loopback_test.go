@@ -1,4 +1,4 @@
-package provider
+package login
 
 import (
 	"context"
@@ -12,22 +12,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/provider"
 	"golang.org/x/oauth2"
 )
 
 // recordingExchanger builds authorization URLs and checks the PKCE pair on exchange.
 type recordingExchanger struct {
-	req      AuthCodeRequest
+	req      provider.AuthCodeRequest
 	verifier string
 	exchErr  error
 }
 
-func (r *recordingExchanger) AuthCodeURL(_ context.Context, req AuthCodeRequest) (string, error) {
+func (r *recordingExchanger) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
 	r.req = req
 	return "https://as.example/authorize?state=" + url.QueryEscape(req.State), nil
 }
 
-func (r *recordingExchanger) Exchange(_ context.Context, code, verifier, redirect string) (*Token, error) {
+func (r *recordingExchanger) Exchange(_ context.Context, code, verifier, redirect string) (*provider.Token, error) {
 	r.verifier = verifier
 	if r.exchErr != nil {
 		return nil, r.exchErr
@@ -38,7 +39,7 @@ func (r *recordingExchanger) Exchange(_ context.Context, code, verifier, redirec
 	if redirect != r.req.RedirectURI || code != "the-code" {
 		return nil, errors.New("wrong code or redirect")
 	}
-	return &Token{AccessToken: "at"}, nil
+	return &provider.Token{AccessToken: "at"}, nil
 }
 
 // browser returns an Open func that requests the redirect URI with the
@@ -64,8 +65,8 @@ func browser(t *testing.T, x *recordingExchanger, q func(state string) url.Value
 }
 
 func TestLoopbackAuthorize(t *testing.T) {
-	meta := &AuthServerMetadata{Issuer: "https://as.example", CodeChallengeMethodsSupported: []string{"S256"}}
-	issMeta := &AuthServerMetadata{Issuer: "https://as.example", AuthorizationResponseIssParameterSupported: true}
+	meta := &provider.AuthServerMetadata{Issuer: "https://as.example", CodeChallengeMethodsSupported: []string{"S256"}}
+	issMeta := &provider.AuthServerMetadata{Issuer: "https://as.example", AuthorizationResponseIssParameterSupported: true}
 	ok := func(extra url.Values) func(string) url.Values {
 		return func(state string) url.Values {
 			v := url.Values{"state": {state}, "code": {"the-code"}}
@@ -77,22 +78,22 @@ func TestLoopbackAuthorize(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		meta     *AuthServerMetadata
+		meta     *provider.AuthServerMetadata
 		query    func(state string) url.Values
 		wantErr  error
 		wantPage string
 	}{
 		{name: "success", meta: meta, query: ok(nil), wantPage: "Login complete"},
 		{name: "iss advertised and correct", meta: issMeta, query: ok(url.Values{"iss": {"https://as.example"}}), wantPage: "Login complete"},
-		{name: "state mismatch", meta: meta, query: func(string) url.Values { return url.Values{"state": {"forged"}, "code": {"the-code"}} }, wantErr: ErrStateMismatch},
-		{name: "iss advertised but missing", meta: issMeta, query: ok(nil), wantErr: ErrIssuerMismatch},
-		{name: "iss wrong", meta: issMeta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: ErrIssuerMismatch},
-		{name: "iss present though not advertised, wrong", meta: meta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: ErrIssuerMismatch},
+		{name: "state mismatch", meta: meta, query: func(string) url.Values { return url.Values{"state": {"forged"}, "code": {"the-code"}} }, wantErr: provider.ErrStateMismatch},
+		{name: "iss advertised but missing", meta: issMeta, query: ok(nil), wantErr: provider.ErrIssuerMismatch},
+		{name: "iss wrong", meta: issMeta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: provider.ErrIssuerMismatch},
+		{name: "iss present though not advertised, wrong", meta: meta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: provider.ErrIssuerMismatch},
 		{name: "error from server is escaped", meta: meta,
 			query: func(state string) url.Values {
 				return url.Values{"state": {state}, "error": {"access_denied"}, "error_description": {`<script>alert("x")</script>`}}
 			},
-			wantErr: ErrAccessDenied, wantPage: "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"},
+			wantErr: provider.ErrAccessDenied, wantPage: "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +138,8 @@ func assertClosed(t *testing.T, redirect string) {
 func TestLoopbackTimeoutClosesListener(t *testing.T) {
 	x := &recordingExchanger{}
 	l := &Loopback{Timeout: 50 * time.Millisecond, Open: func(context.Context, string) error { return nil }}
-	_, err := l.Authorize(context.Background(), x, &AuthServerMetadata{Issuer: "https://as"}, nil)
-	if !errors.Is(err, ErrLoginTimeout) {
+	_, err := l.Authorize(context.Background(), x, &provider.AuthServerMetadata{Issuer: "https://as"}, nil)
+	if !errors.Is(err, provider.ErrLoginTimeout) {
 		t.Fatalf("err = %v, want ErrLoginTimeout", err)
 	}
 	assertClosed(t, x.req.RedirectURI)
@@ -147,7 +148,7 @@ func TestLoopbackTimeoutClosesListener(t *testing.T) {
 func TestLoopbackOpenFailureClosesListener(t *testing.T) {
 	x := &recordingExchanger{}
 	l := &Loopback{Open: func(context.Context, string) error { return errors.New("no browser") }}
-	if _, err := l.Authorize(context.Background(), x, &AuthServerMetadata{Issuer: "https://as"}, nil); err == nil {
+	if _, err := l.Authorize(context.Background(), x, &provider.AuthServerMetadata{Issuer: "https://as"}, nil); err == nil {
 		t.Fatal("Authorize succeeded although Open failed")
 	}
 	assertClosed(t, x.req.RedirectURI)
@@ -162,8 +163,8 @@ func TestLoopbackBusyConfiguredPort(t *testing.T) {
 	port := busy.Addr().(*net.TCPAddr).Port
 	opened := false
 	l := &Loopback{Port: port, Open: func(context.Context, string) error { opened = true; return nil }}
-	_, err = l.Authorize(context.Background(), &recordingExchanger{}, &AuthServerMetadata{Issuer: "https://as"}, nil)
-	if !errors.Is(err, ErrLoopbackUnavailable) || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)) {
+	_, err = l.Authorize(context.Background(), &recordingExchanger{}, &provider.AuthServerMetadata{Issuer: "https://as"}, nil)
+	if !errors.Is(err, provider.ErrLoopbackUnavailable) || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)) {
 		t.Fatalf("err = %v, want ErrLoopbackUnavailable naming port %d", err, port)
 	}
 	if opened {
@@ -172,20 +173,20 @@ func TestLoopbackBusyConfiguredPort(t *testing.T) {
 }
 
 func TestLoopbackRefusesServerWithoutS256(t *testing.T) {
-	meta := &AuthServerMetadata{Issuer: "https://as", CodeChallengeMethodsSupported: []string{"plain"}}
+	meta := &provider.AuthServerMetadata{Issuer: "https://as", CodeChallengeMethodsSupported: []string{"plain"}}
 	_, err := (&Loopback{Open: func(context.Context, string) error { return nil }}).Authorize(context.Background(), &recordingExchanger{}, meta, nil)
-	if !errors.Is(err, ErrPKCEUnsupported) || !errors.Is(err, ErrLoopbackUnavailable) {
+	if !errors.Is(err, provider.ErrPKCEUnsupported) || !errors.Is(err, provider.ErrLoopbackUnavailable) {
 		t.Fatalf("err = %v, want ErrPKCEUnsupported", err)
 	}
 }
 
 func TestLoopbackExchangeErrorShownAndReturned(t *testing.T) {
-	x := &recordingExchanger{exchErr: &OAuthError{Endpoint: "token", Code: "invalid_grant", Description: "code <used>", StatusCode: 400}}
+	x := &recordingExchanger{exchErr: &provider.OAuthError{Endpoint: "token", Code: "invalid_grant", Description: "code <used>", StatusCode: 400}}
 	open, pages := browser(t, x, func(s string) url.Values { return url.Values{"state": {s}, "code": {"the-code"}} })
 	l := &Loopback{Timeout: 10 * time.Second, Open: open}
-	_, err := l.Authorize(context.Background(), x, &AuthServerMetadata{Issuer: "https://as"}, nil)
+	_, err := l.Authorize(context.Background(), x, &provider.AuthServerMetadata{Issuer: "https://as"}, nil)
 	page := <-pages
-	if !errors.Is(err, ErrInvalidGrant) {
+	if !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("err = %v, want invalid_grant", err)
 	}
 	if !strings.Contains(page, "Login failed") || !strings.Contains(page, "code &lt;used&gt;") {
