@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpauth/mcpauth/internal/suggest"
 )
 
 func TestExampleIsValid(t *testing.T) {
@@ -249,8 +251,8 @@ func TestClosest(t *testing.T) {
 		{"gitlab", drivers, ""},
 		{"okat", drivers, "okta"},
 	} {
-		if got := closest(tt.in, tt.from); got != tt.want {
-			t.Errorf("closest(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := suggest.Closest(tt.in, tt.from); got != tt.want {
+			t.Errorf("suggest.Closest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

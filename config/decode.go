@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauth/mcpauth/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -214,7 +215,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, keys []string, fn func(key 
 			d.problemAt(k, path, "merge keys (<<) are not supported; write the keys out")
 			continue
 		case !contains(keys, key):
-			if s := closest(key, keys); s != "" {
+			if s := suggest.Closest(key, keys); s != "" {
 				d.problemAt(k, sub, "unknown field; did you mean %q?", s)
 			} else {
 				d.problemAt(k, sub, "unknown field; want %s", oneOf(keys))

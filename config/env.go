@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mcpauth/mcpauth/internal/suggest"
 )
 
 // Environment variables override the file (docker run -e …):
@@ -150,7 +152,7 @@ func (d *decoder) applyProviderEnv(f *File, key, value string) {
 			suffixes = append(suffixes, pe.suffix)
 		}
 		msg := fmt.Sprintf("unknown setting %s for provider %q", m.field, f.Providers[m.i].Name)
-		if s := closest(m.field, suffixes); s != "" {
+		if s := suggest.Closest(m.field, suffixes); s != "" {
 			msg += "; did you mean " + seg + s + "?"
 		} else {
 			msg += "; the settings are " + seg + "{" + strings.Join(suffixes, ",") + "}"

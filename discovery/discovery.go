@@ -353,3 +353,15 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// Default is the discoverer drivers use when none is injected: one cache
+// per process.
+var Default = &Discoverer{}
+
+// AuthServer discovers issuer's metadata with Default. It is the default
+// provider.DiscoverFunc.
+func AuthServer(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error) {
+	return Default.AuthServer(ctx, issuer)
+}
+
+var _ provider.DiscoverFunc = AuthServer

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
@@ -77,8 +76,7 @@ func init() {
 		return
 	}
 	if f, ok := builtins[name]; ok {
-		var d discovery.Discoverer
-		driverplugin.Serve(f, d.AuthServer)
+		driverplugin.Serve(f)
 	}
 }
 

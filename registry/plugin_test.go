@@ -40,9 +40,9 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "envprobe":
-		driverplugin.Serve(envProbeFactory, nil)
+		driverplugin.Serve(envProbeFactory)
 	case "noisy":
-		driverplugin.Serve(noisyFactory, nil)
+		driverplugin.Serve(noisyFactory)
 	case "protocol-v2":
 		servev2()
 	case "host":
@@ -96,7 +96,7 @@ func servev2() {
 	hs.ProtocolVersion = 2
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  hs,
-		VersionedPlugins: map[int]plugin.PluginSet{2: driverplugin.Plugins(driverplugin.NewServer(envProbeFactory, nil))[1]},
+		VersionedPlugins: map[int]plugin.PluginSet{2: driverplugin.Plugins(driverplugin.NewServer(envProbeFactory))[1]},
 		GRPCServer:       plugin.DefaultGRPCServer,
 	})
 }

@@ -45,6 +45,7 @@ type Options struct {
 type Registry struct {
 	providers []*Provider
 	disc      *discovery.Discoverer
+	discSet   bool // disc was injected: drivers use it too
 	mu        sync.Mutex
 	plugins   []*PluginDriver
 }
@@ -53,9 +54,9 @@ type Registry struct {
 // checked without the network (plugin paths and checksum syntax); it makes
 // no request and starts no plugin.
 func Open(f *config.File, opts Options) (*Registry, error) {
-	r := &Registry{disc: opts.Discoverer}
+	r := &Registry{disc: opts.Discoverer, discSet: opts.Discoverer != nil}
 	if r.disc == nil {
-		r.disc = &discovery.Discoverer{}
+		r.disc = discovery.Default
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -106,8 +107,12 @@ func clientID(p config.Provider) string {
 // build makes the driver for one provider: in process, as a built-in
 // plugin (this binary re-executed), or as an external plugin.
 func (r *Registry) build(p config.Provider, pluginDir, driverName, issuer string) (provider.Driver, error) {
-	cfg := provider.DriverConfig{Issuer: issuer, ClientID: clientID(p), Scopes: p.Scopes, Options: p.Options,
-		Discover: r.disc.AuthServer}
+	cfg := provider.DriverConfig{Issuer: issuer, ClientID: clientID(p), Scopes: p.Scopes, Options: p.Options}
+	if r.discSet {
+		cfg.Discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+			return r.disc.AuthServer(ctx, iss)
+		}
+	}
 	if p.Plugin != nil {
 		path, err := p.Plugin.Resolve(pluginDir)
 		if err != nil {

@@ -190,7 +190,7 @@ func TestBuiltinsRefuseUnknownOptions(t *testing.T) {
 		f, _ := BuiltinFactory(name)
 		_, err := f(context.Background(), provider.DriverConfig{Issuer: "https://login.example.com", ClientID: "c",
 			Options: map[string]string{"no_such_option": "x"},
-			Discover: func(context.Context, string, ...string) (*provider.AuthServerMetadata, error) {
+			Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 				return nil, errors.New("not used")
 			}})
 		if err == nil || !strings.Contains(err.Error(), `unknown option "no_such_option"`) {

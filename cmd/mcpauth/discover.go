@@ -160,7 +160,9 @@ func discoverReport(ctx context.Context, target, explicitDriver string) (*discov
 	var d provider.Driver
 	if f, ok := registry.BuiltinFactory(rep.Driver.Name); ok {
 		var err error
-		d, err = f(ctx, provider.DriverConfig{Issuer: rep.Issuer, ClientID: "mcpauth-discover", Discover: disc.AuthServer})
+		d, err = f(ctx, provider.DriverConfig{Issuer: rep.Issuer, ClientID: "mcpauth-discover", Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+			return disc.AuthServer(ctx, iss)
+		}})
 		if err != nil {
 			return rep, err
 		}

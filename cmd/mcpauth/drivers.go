@@ -40,7 +40,7 @@ func runDrivers(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, name := range registry.Builtins() {
 		f, _ := registry.BuiltinFactory(name)
 		d, err := f(ctx, provider.DriverConfig{Issuer: "https://issuer.invalid", ClientID: "-",
-			Discover: func(context.Context, string, ...string) (*provider.AuthServerMetadata, error) {
+			Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 				return nil, errors.New("not used")
 			}})
 		if err != nil {

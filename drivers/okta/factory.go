@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -52,9 +53,10 @@ func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, err
 	if cfg.Metadata != nil && cfg.Metadata.Issuer == c.Issuer {
 		c.Metadata = cfg.Metadata
 	}
-	if discover := cfg.Discover; discover != nil {
+	c.Discover = cfg.Discover
+	if c.Discover == nil {
 		c.Discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-			return discover(ctx, iss, DiscoveryFallbacks(iss)...)
+			return discovery.Default.AuthServer(ctx, iss, DiscoveryFallbacks(iss)...)
 		}
 	}
 	return New(c)

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc"
 
 	pb "github.com/mcpauth/mcpauth/internal/driverpb"
-	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Protocol versions. ProtocolVersion is negotiated by go-plugin
@@ -56,7 +55,3 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return pb.NewDriverClient(c), nil
 }
-
-// Discover is the metadata discovery a plugin process uses (the host's
-// discovery.Discoverer, injected to avoid an import cycle).
-type Discover = func(ctx context.Context, issuer string, fallbacks ...string) (*provider.AuthServerMetadata, error)

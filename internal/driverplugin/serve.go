@@ -18,13 +18,13 @@ const parentPoll = 500 * time.Millisecond
 // plugin the host's stdin, which may carry JSON-RPC), starts the parent
 // watchdog, sends logs to stderr as JSON the host re-emits at their level,
 // and serves the driver protocol until the host kills it. It never returns.
-func Serve(factory provider.DriverFactory, discover Discover) {
+func Serve(factory provider.DriverFactory) {
 	detachStdin()
 	go watchParent(os.Getppid(), parentPoll)
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: hclogKeys})))
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: Plugins(NewServer(factory, discover)),
+		VersionedPlugins: Plugins(NewServer(factory)),
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: "driver", Output: os.Stderr, JSONFormat: true, Level: hclog.Info,

@@ -15,8 +15,7 @@ import (
 // Server serves a driver built by a factory over the driver protocol.
 type Server struct {
 	pb.UnimplementedDriverServer
-	factory  provider.DriverFactory
-	discover Discover
+	factory provider.DriverFactory
 
 	mu      sync.Mutex
 	base    provider.Driver
@@ -24,8 +23,8 @@ type Server struct {
 }
 
 // NewServer returns a server for drivers built by factory.
-func NewServer(factory provider.DriverFactory, discover Discover) *Server {
-	return &Server{factory: factory, discover: discover, rebound: map[string]provider.Driver{}}
+func NewServer(factory provider.DriverFactory) *Server {
+	return &Server{factory: factory, rebound: map[string]provider.Driver{}}
 }
 
 var errNotConfigured = status.Error(codes.FailedPrecondition, "driverplugin: Configure has not been called")
@@ -96,7 +95,6 @@ func (s *Server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 		Scopes:   req.GetScopes(),
 		Options:  req.GetOptions(),
 		Metadata: fromProtoMetadata(req.GetMetadata()),
-		Discover: s.discover,
 	}
 	d, err := s.factory(ctx, cfg)
 	if err != nil {

@@ -16,7 +16,6 @@
 package driver
 
 import (
-	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -25,10 +24,8 @@ import (
 const ProtocolVersion = driverplugin.ProtocolVersion
 
 // Serve serves the driver built by factory over the driver protocol. The
-// factory is called once, when the host configures the plugin; the
-// DriverConfig it gets carries a Discover function (RFC 8414 / OIDC
-// discovery with mcpauth's checks) for drivers that need metadata.
+// factory is called once, when the host configures the plugin; drivers
+// built on drivers/oidc discover metadata themselves (discovery.AuthServer).
 func Serve(factory provider.DriverFactory) {
-	var d discovery.Discoverer
-	driverplugin.Serve(factory, d.AuthServer)
+	driverplugin.Serve(factory)
 }

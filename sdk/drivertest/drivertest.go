@@ -63,8 +63,7 @@ func (z zitadelOP) DriverConfig() provider.DriverConfig {
 // withDiscover fills in the host's discovery, as the registry does.
 func withDiscover(cfg provider.DriverConfig) provider.DriverConfig {
 	if cfg.Discover == nil {
-		d := &discovery.Discoverer{}
-		cfg.Discover = d.AuthServer
+		cfg.Discover = discovery.AuthServer
 	}
 	return cfg
 }

@@ -44,7 +44,7 @@ func DriverSnippets(t *testing.T, name string, factory provider.DriverFactory) {
 			}
 			if _, err := factory(context.Background(), provider.DriverConfig{
 				Issuer: p.Issuer, ClientID: p.ClientID, Scopes: p.Scopes, Options: p.Options,
-				Discover: func(context.Context, string, ...string) (*provider.AuthServerMetadata, error) {
+				Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 					t.Errorf("provider %s: %v", p.Name, errNoRequest)
 					return nil, errNoRequest
 				},
