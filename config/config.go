@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Values of File.Mode.
@@ -113,6 +115,20 @@ type Provider struct {
 	Plugin *Plugin `yaml:"plugin"`
 	// Options are driver-specific settings; keys are [a-z0-9_]+.
 	Options map[string]string `yaml:"options"`
+	// ClientSecret authenticates the client where the issuer needs it.
+	ClientSecret string `yaml:"client_secret"`
+	// DisplayName names the provider to users.
+	DisplayName string `yaml:"display_name"`
+	// VerificationHosts are extra hosts allowed in a URL shown to the user.
+	VerificationHosts []string `yaml:"verification_hosts"`
+	// APIs are the API origins the provider's token may be sent to.
+	APIs []string `yaml:"apis"`
+	// Endpoints override discovered endpoints.
+	Endpoints provider.Endpoints `yaml:"endpoints"`
+	// ExtraParams are sent on authorization, device and token requests.
+	ExtraParams map[string]string `yaml:"extra_params"`
+	// LoopbackHost is the PKCE redirect host; empty means the driver's default.
+	LoopbackHost string `yaml:"loopback_host"`
 }
 
 // Plugin names an external driver binary.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -22,8 +23,8 @@ func BenchmarkPluginOverhead(b *testing.B) {
 	req := provider.AuthCodeRequest{State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:1/callback", Scopes: []string{"openid"}}
 	ctx := context.Background()
 
-	f := builtins["oidc"]
-	inproc, err := f(ctx, cfg)
+	reg, _, _ := Resolve(drivers.Builtin, "oidc", "")
+	inproc, err := reg.New(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,84 +1,16 @@
 package registry
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 
-	"github.com/mcpauth/mcpauth/drivers/github"
-	"github.com/mcpauth/mcpauth/drivers/oidc"
-	"github.com/mcpauth/mcpauth/drivers/okta"
-	"github.com/mcpauth/mcpauth/drivers/slack"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/provider"
 )
-
-// builtinDriverEnv names the built-in driver a re-executed host binary must
-// serve. Together with go-plugin's magic cookie it switches the binary into
-// driver mode (see init).
-const builtinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
-
-// builtins are the drivers compiled into every host.
-var builtins = map[string]provider.DriverFactory{
-	oidc.Name: func(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-		if err := cfg.CheckOptions(oidc.Name); err != nil {
-			return nil, err
-		}
-		return oidc.New(oidc.Config{
-			Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Metadata: cfg.Metadata,
-			Discover: discoverFunc(cfg),
-		})
-	},
-	github.Name: github.Factory,
-	slack.Name:  slack.Factory,
-	okta.Name:   okta.Factory,
-}
-
-// discoverFunc adapts DriverConfig.Discover to the drivers' one-issuer form.
-func discoverFunc(cfg provider.DriverConfig) func(context.Context, string) (*provider.AuthServerMetadata, error) {
-	if cfg.Discover == nil {
-		return nil
-	}
-	return func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-		return cfg.Discover(ctx, iss)
-	}
-}
-
-// Builtins lists the built-in driver names.
-func Builtins() []string {
-	names := make([]string, 0, len(builtins))
-	for n := range builtins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// BuiltinFactory returns the factory of a built-in driver.
-func BuiltinFactory(name string) (provider.DriverFactory, bool) {
-	f, ok := builtins[name]
-	return f, ok
-}
-
-// init turns any binary that links the registry into a driver plugin when
-// go-plugin started it to serve a built-in driver: built-in drivers run as
-// subprocesses by re-executing the host binary, so nothing extra is
-// installed. Both the go-plugin magic cookie and the driver name must be set;
-// an ordinary start never has them.
-func init() {
-	name := os.Getenv(builtinDriverEnv)
-	if name == "" || os.Getenv(driverplugin.Handshake.MagicCookieKey) != driverplugin.Handshake.MagicCookieValue {
-		return
-	}
-	if f, ok := builtins[name]; ok {
-		driverplugin.Serve(f)
-	}
-}
 
 // self is the host executable and its checksum, computed once: built-in
 // plugins re-execute it, verified like any plugin.
@@ -106,8 +38,8 @@ type selfExe struct {
 // BuiltinPluginSpec is the spec that runs built-in driver name as a
 // subprocess of this executable.
 func BuiltinPluginSpec(providerName, driverName string, cfg provider.DriverConfig) (PluginSpec, error) {
-	if _, ok := builtins[driverName]; !ok {
-		return PluginSpec{}, fmt.Errorf("registry: no built-in driver %q (built-in: %v)", driverName, Builtins())
+	if !driverplugin.ServesBuiltin(driverName) {
+		return PluginSpec{}, fmt.Errorf("registry: this binary does not serve driver %q as a plugin of itself (link the drivers package, or isolation: in-process)", driverName)
 	}
 	s, err := self()
 	if err != nil {
@@ -117,7 +49,7 @@ func BuiltinPluginSpec(providerName, driverName string, cfg provider.DriverConfi
 		Provider: providerName,
 		Path:     s.path,
 		SHA256:   slices.Clone(s.sha256),
-		ExtraEnv: []string{builtinDriverEnv + "=" + driverName},
+		ExtraEnv: []string{driverplugin.BuiltinDriverEnv + "=" + driverName},
 		Config:   cfg,
 	}, nil
 }

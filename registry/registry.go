@@ -7,34 +7,33 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/discovery"
-	"github.com/mcpauth/mcpauth/drivers/github"
-	"github.com/mcpauth/mcpauth/drivers/okta"
-	"github.com/mcpauth/mcpauth/drivers/slack"
-	"github.com/mcpauth/mcpauth/login"
+	"github.com/mcpauth/mcpauth/internal/driverplugin"
+	"github.com/mcpauth/mcpauth/internal/suggest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// Provider is a configured provider, ready for logins. Its Driver makes no
-// request and starts no process until the first login.
+// Provider is a configured provider, ready for logins: its description (the
+// config file merged over the server's defaults) and its driver. The driver
+// makes no request and starts no process until the first login.
 type Provider struct {
-	Name   string
+	config.Provider
 	Driver provider.Driver
-	// Scopes to request; nil means the driver's defaults.
-	Scopes       []string
-	Grant        login.GrantPreference
-	LoopbackPort int
-	// ClientIDMetadataDocument is the configured CIMD URL, if any.
-	ClientIDMetadataDocument string
 }
 
 // Options configures Open.
 type Options struct {
-	// Discoverer is shared by every provider; nil means a new one.
+	// Drivers is the driver catalogue providers are resolved against, in
+	// order of precedence for issuer claims. Hosts pass drivers.Builtin,
+	// plus registrations of their own.
+	Drivers []provider.Registration
+	// Discoverer is shared by every provider; nil means discovery.Default
+	// (drivers then discover through it too, each in its own process).
 	Discoverer *discovery.Discoverer
 	// Logger receives resolution decisions; nil means slog.Default().
 	Logger *slog.Logger
@@ -43,77 +42,137 @@ type Options struct {
 // Registry holds the providers of a config file and the plugin processes
 // behind them.
 type Registry struct {
+	catalog []provider.Registration
+	disc    *discovery.Discoverer
+	inject  bool // disc was given: in-process drivers discover through it
+	logger  *slog.Logger
+
 	providers []*Provider
-	disc      *discovery.Discoverer
-	discSet   bool // disc was injected: drivers use it too
-	mu        sync.Mutex
-	plugins   []*PluginDriver
+
+	mu      sync.Mutex
+	plugins []*PluginDriver
+	closed  bool
 }
 
 // Open turns a validated config file into providers. It checks what can be
-// checked without the network (plugin paths and checksum syntax); it makes
-// no request and starts no plugin.
+// checked without the network — driver names, driver options (by building
+// each driver once in process), plugin paths and checksum syntax — and
+// reports every problem at once. It makes no request and starts no plugin.
 func Open(f *config.File, opts Options) (*Registry, error) {
-	r := &Registry{disc: opts.Discoverer, discSet: opts.Discoverer != nil}
+	r := &Registry{catalog: opts.Drivers, disc: opts.Discoverer, inject: opts.Discoverer != nil, logger: opts.Logger}
 	if r.disc == nil {
 		r.disc = discovery.Default
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.Default()
+	if r.logger == nil {
+		r.logger = slog.Default()
 	}
+	var problems []error
 	for _, p := range f.Providers {
-		grant, err := login.ParseGrantPreference(p.Grant)
-		if err != nil {
-			return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
-		}
-		rp := &Provider{Name: p.Name, Scopes: p.Scopes, Grant: grant, LoopbackPort: p.LoopbackPort,
-			ClientIDMetadataDocument: p.ClientIDMetadataDocument}
+		rp := &Provider{Provider: p}
+		var err error
 		if p.Issuer != "" {
-			name, reason := ResolveDriver(p.Driver, p.Issuer, p.Options)
-			logger.Debug("mcpauth: driver resolved", "provider", p.Name, "driver", name, "reason", reason)
-			rp.Driver, err = r.build(p, f.PluginDir, name, p.Issuer)
+			reg, reason, rerr := r.Resolve(p.Driver, p.Issuer)
+			if rerr != nil {
+				problems = append(problems, fmt.Errorf("registry: provider %q: %w", p.Name, rerr))
+				continue
+			}
+			r.logger.Debug("mcpauth: driver resolved", "provider", p.Name, "driver", reg.Name, "reason", reason)
+			rp.Driver, err = r.build(p, f.PluginDir, reg, p.Issuer)
 		} else {
-			// The issuer is known only after RFC 9728 discovery: resolve at
-			// the first login.
-			cp := p
-			rp.Driver = &lazyDriver{name: p.Name, clientID: clientID(p), build: func(ctx context.Context) (provider.Driver, error) {
-				prm, err := r.disc.ProtectedResource(ctx, cp.Resource)
-				if err != nil {
-					return nil, err
-				}
-				iss := prm.AuthorizationServers[0]
-				name, reason := ResolveDriver(cp.Driver, iss, cp.Options)
-				logger.Info("mcpauth: driver resolved", "provider", cp.Name, "resource", cp.Resource, "issuer", iss, "driver", name, "reason", reason)
-				return r.build(cp, f.PluginDir, name, iss)
-			}}
+			rp.Driver, err = r.byResource(p, f.PluginDir)
 		}
 		if err != nil {
-			r.Close()
-			return nil, err
+			problems = append(problems, err)
+			continue
 		}
 		r.providers = append(r.providers, rp)
+	}
+	if len(problems) > 0 {
+		r.Close()
+		return nil, errors.Join(problems...)
 	}
 	return r, nil
 }
 
-func clientID(p config.Provider) string {
-	if p.ClientID != "" {
-		return p.ClientID
+// Resolve picks the catalogue entry for an issuer: an explicit driver name
+// wins ("external" resolves to no entry: a plugin); then the first entry
+// that claims the issuer (github.com, slack.com, *.okta.com, …); then the
+// entry named "oidc". It says why.
+func (r *Registry) Resolve(explicit, issuer string) (reg provider.Registration, reason string, err error) {
+	return Resolve(r.catalog, explicit, issuer)
+}
+
+// Resolve is Registry.Resolve over a catalogue.
+func Resolve(catalog []provider.Registration, explicit, issuer string) (reg provider.Registration, reason string, err error) {
+	if explicit == config.DriverExternal {
+		return provider.Registration{Name: config.DriverExternal}, "configured (driver: external, a plugin)", nil
 	}
-	return p.ClientIDMetadataDocument
+	if explicit != "" {
+		if reg, ok := lookup(catalog, explicit); ok {
+			return reg, "configured (driver: " + explicit + ")", nil
+		}
+		return provider.Registration{}, "", unknownDriver(catalog, explicit)
+	}
+	for _, reg := range catalog {
+		if reg.Claims != nil && reg.Claims(issuer) {
+			return reg, reg.Claim, nil
+		}
+	}
+	host := issuer
+	if u, err := url.Parse(issuer); err == nil {
+		host = u.Host
+	}
+	if reg, ok := lookup(catalog, "oidc"); ok {
+		return reg, "no driver claims " + host + ": the generic OpenID Connect / RFC 8414 driver", nil
+	}
+	return provider.Registration{}, "", fmt.Errorf("registry: no driver claims %s and the catalogue has no generic oidc driver (drivers: %s)", host, names(catalog))
+}
+
+func lookup(catalog []provider.Registration, name string) (provider.Registration, bool) {
+	i := slices.IndexFunc(catalog, func(r provider.Registration) bool { return r.Name == name })
+	if i < 0 {
+		return provider.Registration{}, false
+	}
+	return catalog[i], true
+}
+
+func names(catalog []provider.Registration) string {
+	out := make([]string, 0, len(catalog)+1)
+	for _, r := range catalog {
+		out = append(out, r.Name)
+	}
+	out = append(out, config.DriverExternal)
+	return strings.Join(out, ", ")
+}
+
+func unknownDriver(catalog []provider.Registration, name string) error {
+	known := strings.Split(names(catalog), ", ")
+	if s := suggest.Closest(name, known); s != "" {
+		return fmt.Errorf("registry: unknown driver %q (did you mean %q? drivers: %s)", name, s, strings.Join(known, ", "))
+	}
+	return fmt.Errorf("registry: unknown driver %q (drivers: %s)", name, strings.Join(known, ", "))
+}
+
+// driverConfig is the driver's view of a provider description.
+func driverConfig(p config.Provider, issuer string) provider.DriverConfig {
+	clientID := p.ClientID
+	if clientID == "" {
+		clientID = p.ClientIDMetadataDocument
+	}
+	return provider.DriverConfig{
+		Issuer: issuer, ClientID: clientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+		Options: p.Options, Endpoints: p.Endpoints, ExtraParams: p.ExtraParams,
+	}
 }
 
 // build makes the driver for one provider: in process, as a built-in
 // plugin (this binary re-executed), or as an external plugin.
-func (r *Registry) build(p config.Provider, pluginDir, driverName, issuer string) (provider.Driver, error) {
-	cfg := provider.DriverConfig{Issuer: issuer, ClientID: clientID(p), Scopes: p.Scopes, Options: p.Options}
-	if r.discSet {
-		cfg.Discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-			return r.disc.AuthServer(ctx, iss)
+func (r *Registry) build(p config.Provider, pluginDir string, reg provider.Registration, issuer string) (provider.Driver, error) {
+	cfg := driverConfig(p, issuer)
+	if reg.Name == config.DriverExternal {
+		if p.Plugin == nil {
+			return nil, fmt.Errorf("registry: provider %q: driver external needs a plugin (path and sha256)", p.Name)
 		}
-	}
-	if p.Plugin != nil {
 		path, err := p.Plugin.Resolve(pluginDir)
 		if err != nil {
 			return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
@@ -122,28 +181,99 @@ func (r *Registry) build(p config.Provider, pluginDir, driverName, issuer string
 		if err != nil || len(sum) != 32 {
 			return nil, fmt.Errorf("registry: provider %q: plugin.sha256 %q is not 64 hex digits", p.Name, p.Plugin.SHA256)
 		}
-		cfg.Discover = nil // a plugin discovers in its own process
 		return r.track(OpenPlugin(PluginSpec{Provider: p.Name, Path: path, SHA256: sum, Env: p.Plugin.Env, Config: cfg})), nil
 	}
-	f, ok := builtins[driverName]
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: unknown driver %q (built-in: %s; or driver: external with a plugin)",
-			p.Name, driverName, strings.Join(Builtins(), ", "))
+	if r.inject {
+		cfg.Discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+			return r.disc.AuthServer(ctx, iss)
+		}
 	}
-	if p.Isolation == config.IsolationInProcess {
-		return f(context.Background(), cfg)
+	// Building makes no request: it checks the options and URLs now, so a
+	// typo is a start-up error even for a driver that will run as a plugin.
+	d, err := reg.New(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
 	}
-	cfg.Discover = nil
-	spec, err := BuiltinPluginSpec(p.Name, driverName, cfg)
+	if p.Isolation == config.IsolationInProcess || !driverplugin.ServesBuiltin(reg.Name) {
+		if p.Isolation != config.IsolationInProcess {
+			r.logger.Debug("mcpauth: driver runs in process: this binary does not serve it as a plugin", "provider", p.Name, "driver", reg.Name)
+		}
+		return d, nil
+	}
+	cfg.Discover = nil // a plugin discovers in its own process
+	spec, err := BuiltinPluginSpec(p.Name, reg.Name, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return r.track(OpenPlugin(spec)), nil
 }
 
+// byResource returns a driver resolved at the first login: the issuer, and
+// so the driver, of a provider configured by resource are known only after
+// RFC 9728 discovery.
+func (r *Registry) byResource(p config.Provider, pluginDir string) (provider.Driver, error) {
+	if p.Driver != "" {
+		if _, _, err := r.Resolve(p.Driver, ""); err != nil {
+			return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
+		}
+	}
+	var (
+		mu      sync.Mutex // guards d
+		resolve sync.Mutex // one resolution at a time, without blocking Describe
+		d       provider.Driver
+	)
+	ready := func() provider.Driver {
+		mu.Lock()
+		defer mu.Unlock()
+		return d
+	}
+	target := func(ctx context.Context) (provider.Driver, func(string, error) error, error) {
+		resolve.Lock()
+		defer resolve.Unlock()
+		if ready() == nil {
+			prm, err := r.disc.ProtectedResource(ctx, p.Resource)
+			if err != nil {
+				return nil, nil, err
+			}
+			iss := prm.AuthorizationServers[0]
+			reg, reason, err := r.Resolve(p.Driver, iss)
+			if err != nil {
+				return nil, nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
+			}
+			r.logger.Info("mcpauth: driver resolved", "provider", p.Name, "resource", p.Resource, "issuer", iss, "driver", reg.Name, "reason", reason)
+			built, err := r.build(p, pluginDir, reg, iss)
+			if err != nil {
+				return nil, nil, err
+			}
+			mu.Lock()
+			d = built
+			mu.Unlock()
+		}
+		return ready(), func(_ string, err error) error { return err }, nil
+	}
+	return &proxy{
+		provider: p.Name,
+		clientID: driverConfig(p, "").ClientID,
+		target:   target,
+		ready:    ready,
+		rebind: func(clientID string) (provider.Driver, error) {
+			rb, ok := ready().(provider.ClientRebinder)
+			if !ok {
+				return nil, fmt.Errorf("registry: provider %q cannot act for another client ID yet: %w", p.Name, provider.ErrGrantUnsupported)
+			}
+			return rb.WithClientID(clientID)
+		},
+	}, nil
+}
+
+// track remembers a plugin for Close; one made after Close (a provider
+// configured by resource resolving late) is killed at once.
 func (r *Registry) track(p *PluginDriver) *PluginDriver {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		p.Close()
+	}
 	r.plugins = append(r.plugins, p)
 	return p
 }
@@ -161,199 +291,30 @@ func (r *Registry) Provider(name string) (*Provider, bool) {
 	return nil, false
 }
 
-// Close kills every plugin process. Drivers fail after Close.
+// Names lists the provider names in config order.
+func (r *Registry) Names() []string {
+	out := make([]string, len(r.providers))
+	for i, p := range r.providers {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// Close kills every plugin process, including those started for providers
+// configured by resource. Drivers fail after Close.
 func (r *Registry) Close() {
 	r.mu.Lock()
 	plugins := r.plugins
 	r.plugins = nil
+	r.closed = true
 	r.mu.Unlock()
 	for _, p := range plugins {
 		p.Close()
 	}
-	for _, p := range r.providers {
-		if l, ok := p.Driver.(*lazyDriver); ok {
-			l.close()
-		}
-	}
 }
 
-// issuerClaim is a built-in driver's claim on issuers by URL.
-type issuerClaim struct {
-	driver string
-	claims func(issuer string) bool
-	why    string
-}
-
-// claims are consulted in order; the generic oidc driver takes the rest.
-var claims = []issuerClaim{
-	{github.Name, github.Claims, "github claims https://github.com (static endpoints, no discovery)"},
-	{slack.Name, slack.Claims, "slack claims https://slack.com (OAuth v2 user tokens, PKCE only)"},
-	{okta.Name, okta.Claims, "okta claims *.okta.com, *.oktapreview.com and *.okta-emea.com"},
-}
-
-// ResolveDriver picks the driver for an issuer: an explicit driver in the
-// config wins; then a built-in driver that claims the issuer (github.com,
-// slack.com, *.okta.com, …); then the generic oidc driver. It says why.
-func ResolveDriver(explicit, issuer string, options map[string]string) (name, reason string) {
-	if explicit != "" {
-		return explicit, "configured (driver: " + explicit + ")"
-	}
-	for _, c := range claims {
-		if c.claims(issuer) {
-			return c.driver, c.why
-		}
-	}
-	host := issuer
-	if u, err := url.Parse(issuer); err == nil {
-		host = u.Host
-	}
-	return "oidc", "no built-in driver claims " + host + ": the generic OpenID Connect / RFC 8414 driver"
-}
-
-// lazyDriver builds its driver at the first call that has a context (for
-// providers configured by resource URL, whose issuer and so whose driver
-// are known only after RFC 9728 discovery).
-type lazyDriver struct {
-	name, clientID string
-	build          func(ctx context.Context) (provider.Driver, error)
-
-	mu sync.Mutex
-	d  provider.Driver
-}
-
-func (l *lazyDriver) get(ctx context.Context) (provider.Driver, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.d != nil {
-		return l.d, nil
-	}
-	d, err := l.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l.d = d
-	return d, nil
-}
-
-func (l *lazyDriver) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if p, ok := l.d.(*PluginDriver); ok {
-		p.Close()
-	}
-}
-
-var errNotBuilt = errors.New("registry: driver not resolved yet")
-
-func (l *lazyDriver) built() provider.Driver {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.d
-}
-
-func (l *lazyDriver) Describe() provider.Description {
-	if d := l.built(); d != nil {
-		return d.Describe()
-	}
-	return provider.Description{Name: l.name, ClientID: l.clientID}
-}
-
-func (l *lazyDriver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return d.Metadata(ctx)
-}
-
-func (l *lazyDriver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	da, ok := d.(provider.DeviceAuthorizer)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return da.StartDevice(ctx, scopes)
-}
-
-func (l *lazyDriver) PollDevice(ctx context.Context, a *provider.DeviceAuthorization) (*provider.Token, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	da, ok := d.(provider.DeviceAuthorizer)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return da.PollDevice(ctx, a)
-}
-
-func (l *lazyDriver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	ce, ok := d.(provider.CodeExchanger)
-	if !ok {
-		return "", fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return ce.AuthCodeURL(ctx, req)
-}
-
-func (l *lazyDriver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ce, ok := d.(provider.CodeExchanger)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return ce.Exchange(ctx, code, verifier, redirect)
-}
-
-func (l *lazyDriver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, ok := d.(provider.Refresher)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return r.Refresh(ctx, t)
-}
-
-func (l *lazyDriver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
-	c, ok := l.built().(provider.Challenger)
-	if !ok {
-		return nil, false
-	}
-	return c.Challenge(resp)
-}
-
-func (l *lazyDriver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
-	d, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	i, ok := d.(provider.Identifier)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return i.Identity(ctx, t)
-}
-
-func (l *lazyDriver) WithClientID(clientID string) (provider.Driver, error) {
-	d := l.built()
-	if d == nil {
-		return nil, errNotBuilt
-	}
-	rb, ok := d.(provider.ClientRebinder)
-	if !ok {
-		return nil, fmt.Errorf("registry: provider %q cannot act for another client ID: %w", l.name, provider.ErrGrantUnsupported)
-	}
-	return rb.WithClientID(clientID)
+// DriverNames lists a catalogue's driver names and "external", for
+// validating a config file's driver: fields.
+func DriverNames(catalog []provider.Registration) []string {
+	return strings.Split(names(catalog), ", ")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
@@ -41,8 +42,9 @@ func TestResolveDriver(t *testing.T) {
 		{"okta", "https://login.example.com", "okta"},
 	}
 	for _, tt := range tests {
-		if got, reason := ResolveDriver(tt.explicit, tt.issuer, nil); got != tt.want || reason == "" {
-			t.Errorf("ResolveDriver(%q, %q) = %q (%s), want %q", tt.explicit, tt.issuer, got, reason, tt.want)
+		reg, reason, err := Resolve(drivers.Builtin, tt.explicit, tt.issuer)
+		if err != nil || reg.Name != tt.want || reason == "" {
+			t.Errorf("Resolve(%q, %q) = %q (%s), %v; want %q", tt.explicit, tt.issuer, reg.Name, reason, err, tt.want)
 		}
 	}
 }
@@ -58,7 +60,7 @@ providers:
     resource: http://127.0.0.1:1/api
     client_id: c
 `)
-	r, err := Open(f, Options{})
+	r, err := Open(f, Options{Drivers: drivers.Builtin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ providers:
 	if pd, ok := p.Driver.(*PluginDriver); !ok || pd.PID() != 0 {
 		t.Fatalf("corp driver = %T, pid %v; want a plugin that has not started", p.Driver, pd)
 	}
-	if p.Grant != login.PreferAuto {
+	if p.Grant != config.GrantAuto {
 		t.Errorf("grant = %q", p.Grant)
 	}
 }
@@ -88,7 +90,7 @@ providers:
     grant: device
     isolation: `+isolation+`
 `)
-			r, err := Open(f, Options{})
+			r, err := Open(f, Options{Drivers: drivers.Builtin})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +101,7 @@ providers:
 				t.Fatalf("driver %T for isolation %s", p.Driver, isolation)
 			}
 			login := &login.Login{
-				Preference: p.Grant,
+				Preference: login.GrantPreference(p.Grant),
 				Device:     login.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
 				ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 					return op.ApproveDevice(ctx, da.UserCode)
@@ -138,7 +140,7 @@ providers:
       path: corp-driver
       sha256: `+sum+`
 `)
-	_, err := Open(f, Options{})
+	_, err := Open(f, Options{Drivers: drivers.Builtin})
 	if !errors.Is(err, config.ErrOutsidePluginDir) || !strings.Contains(err.Error(), `provider "corp"`) {
 		t.Fatalf("err = %v, want ErrOutsidePluginDir naming the provider", err)
 	}
@@ -154,7 +156,7 @@ providers:
     issuer: http://127.0.0.1:2
     client_id: c
 `)
-	r, err := Open(f, Options{})
+	r, err := Open(f, Options{Drivers: drivers.Builtin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,9 +188,9 @@ providers:
 }
 
 func TestBuiltinsRefuseUnknownOptions(t *testing.T) {
-	for _, name := range Builtins() {
-		f, _ := BuiltinFactory(name)
-		_, err := f(context.Background(), provider.DriverConfig{Issuer: "https://login.example.com", ClientID: "c",
+	for _, reg := range drivers.Builtin {
+		name := reg.Name
+		_, err := reg.New(context.Background(), provider.DriverConfig{Issuer: "https://login.example.com", ClientID: "c",
 			Options: map[string]string{"no_such_option": "x"},
 			Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 				return nil, errors.New("not used")

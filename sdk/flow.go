@@ -12,13 +12,14 @@ import (
 
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 // providerState is one configured provider: its token key and its login.
 type providerState struct {
 	a   *Auth
-	cfg Provider
+	cfg *registry.Provider
 
 	mu       sync.Mutex
 	key      tokenstore.Key
@@ -253,7 +254,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	pref := p.cfg.Grant
+	pref := login.GrantPreference(p.cfg.Grant)
 	if c.kind == kindForm && pref == login.PreferAuto &&
 		d.Describe().Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
 		// A form cannot carry a link: the user types the verification URI

@@ -47,11 +47,10 @@ func TestGrantPerCall(t *testing.T) {
 		want provider.Grant
 	}{{kindURL, provider.GrantPKCE}, {kindNone, provider.GrantPKCE}, {kindForm, provider.GrantDevice}} {
 		t.Run(tt.kind.String(), func(t *testing.T) {
-			a, err := New(context.Background(), Options{
-				Providers: []Provider{{Name: "p", Driver: d}},
-				Env:       &login.Environment{GOOS: "darwin"},
-				Logger:    slog.New(slog.DiscardHandler),
-			})
+			a, err := New(context.Background(), withDriver(d, Options{
+				Env:    &login.Environment{GOOS: "darwin"},
+				Logger: slog.New(slog.DiscardHandler),
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

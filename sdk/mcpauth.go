@@ -7,14 +7,17 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
@@ -52,37 +55,6 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("mcpauth: mode %q: want lazy or explicit", s)
 }
 
-// Provider is one authorization server the server's tools need tokens from.
-type Provider struct {
-	// Name identifies the provider in Need, Token and HTTPClient, and in the
-	// auth_* tools; for example "github".
-	Name string
-	// Driver talks to the authorization server (drivers/oidc, an issuer
-	// driver, or a plugin client).
-	Driver provider.Driver
-	// Scopes are requested at every login of this provider, in addition to
-	// those the tools Need. Empty means the driver's default scopes.
-	Scopes []string
-	// Grant is the interactive grant: login.PreferAuto (the default)
-	// picks PKCE with a loopback redirect when a browser on this machine is
-	// likely reachable and the device grant otherwise, for each login.
-	Grant login.GrantPreference
-	// LoopbackPort is the port of the PKCE redirect listener; 0 picks a free one.
-	LoopbackPort int
-	// VerificationHosts lists hosts, besides the issuer's host and its
-	// registrable domain, that may appear in a device verification URI or
-	// authorization URL shown to the user (Microsoft's microsoft.com/devicelogin
-	// for login.microsoftonline.com, say). Anything else is refused.
-	VerificationHosts []string
-	// DisplayName names the provider to users; default Name.
-	DisplayName string
-	// ClientIDMetadataDocument is this provider's Client ID Metadata
-	// Document URL, used as client_id where the server supports it; a
-	// client's capability wins, Options.ClientIDMetadataDocument is the
-	// fallback.
-	ClientIDMetadataDocument string
-}
-
 // EnvClientIDMetadataDocument is the environment variable through which an
 // MCP host may pass its Client ID Metadata Document URL (see Options).
 const EnvClientIDMetadataDocument = "MCP_OAUTH_CLIENT_ID"
@@ -97,16 +69,30 @@ const (
 
 // Options configures New.
 type Options struct {
-	// Providers are the authorization servers; names must be unique.
-	Providers []Provider
-	// Mode is Lazy (default) or Explicit.
+	// Providers are the server author's defaults: the providers the tools
+	// need, e.g. GitHub with the app's client ID and scopes. The user's
+	// config file and MCPAUTH_* environment variables override them field
+	// by field (a user can change just client_id) and may add providers.
+	Providers []config.Provider
+	// ConfigFile is the user's config file, typically a --config flag's
+	// value; "" means $MCPAUTH_CONFIG, then os.UserConfigDir()/mcpauth/config.yaml
+	// if it exists. Without a file, the defaults and the environment apply.
+	ConfigFile string
+	// Drivers is the driver catalogue providers resolve against; nil means
+	// drivers.Builtin. Add a registration to use a driver of your own in process.
+	Drivers []provider.Registration
+	// Environ is the environment the MCPAUTH_* overrides are read from; nil
+	// means os.Environ().
+	Environ []string
+	// Mode is Lazy (default) or Explicit. A mode set in the user's config
+	// file or MCPAUTH_MODE wins; New logs that it did.
 	Mode Mode
 	// ServerName names this server in messages to the user; default "this server".
 	ServerName string
 	// WaitTimeout bounds how long a tool call waits for the user to finish a
 	// login before it answers "still waiting, call again"; the login goes
-	// on in the background. Default DefaultWaitTimeout. Clients with a
-	// shorter request timeout should reset it on progress notifications.
+	// on in the background. Default DefaultWaitTimeout. A login_timeout set
+	// in the user's config file or MCPAUTH_LOGIN_TIMEOUT wins; New logs it.
 	WaitTimeout time.Duration
 	// ClientIDMetadataDocument is the host's Client ID Metadata Document URL
 	// (an https URL with a path), used as client_id where the authorization
@@ -148,8 +134,10 @@ type Auth struct {
 	cimdMu     sync.Mutex
 	cimdLogged map[string]bool
 
-	// closeRegistry kills driver plugins (NewFromConfig).
+	// closeRegistry kills driver plugins.
 	closeRegistry func()
+
+	setupErrs []error // guarded by mu; see setupError
 }
 
 // Errors.
@@ -163,22 +151,55 @@ var (
 	ErrStillWaiting = errors.New("mcpauth: still waiting for the login to finish")
 	// ErrNotProtected: Token or HTTPClient was used outside a protected tool handler.
 	ErrNotProtected = errors.New("mcpauth: not called from a protected tool handler")
-	// ErrUnknownProvider: a provider name that Options did not configure.
+	// ErrUnknownProvider: a tool needs a provider that neither the server's
+	// defaults nor the user's configuration declare.
 	ErrUnknownProvider = errors.New("mcpauth: unknown provider")
+	// ErrNoProviders: no provider is configured anywhere (server defaults,
+	// config file, MCPAUTH_PROVIDERS).
+	ErrNoProviders = config.ErrNoProviders
 	// ErrStepUpRefused: the API still refused a request after the login
 	// with the scopes it asked for.
 	ErrStepUpRefused = errors.New("mcpauth: the API still refused the request after authorizing the scopes it asked for")
 )
 
-// New checks the options and returns an Auth. It makes no request: drivers
-// discover their metadata on first use. ctx is unused for now and reserved
-// for drivers that need start-up I/O.
+// New loads the user's configuration over the author's defaults
+// (Options.Providers), resolves each provider to a driver and returns an
+// Auth. It makes no request and starts no plugin: drivers discover their
+// metadata at the first login. With no provider anywhere it returns an
+// error wrapping ErrNoProviders that names every place it looked.
 func New(ctx context.Context, opts Options) (*Auth, error) {
-	if len(opts.Providers) == 0 {
-		return nil, errors.New("mcpauth: Options.Providers is empty")
-	}
 	if opts.Mode != Lazy && opts.Mode != Explicit {
 		return nil, fmt.Errorf("mcpauth: unknown mode %v", opts.Mode)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if opts.Drivers == nil {
+		opts.Drivers = drivers.Builtin
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	f, err := loadConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if f.IsSet("mode") {
+		m, err := ParseMode(f.Mode)
+		if err != nil {
+			return nil, err
+		}
+		if m != opts.Mode {
+			logger.Info("mcpauth: the user's configuration sets the mode", "mode", m, "server_default", opts.Mode)
+		}
+		opts.Mode = m
+	}
+	if f.IsSet("login_timeout") {
+		if opts.WaitTimeout > 0 && f.LoginTimeout != opts.WaitTimeout {
+			logger.Info("mcpauth: the user's configuration sets the login wait", "login_timeout", f.LoginTimeout, "server_default", opts.WaitTimeout)
+		}
+		opts.WaitTimeout = f.LoginTimeout
 	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
@@ -192,38 +213,24 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	reg, err := registry.Open(f, registry.Options{Drivers: opts.Drivers, Logger: logger})
+	if err != nil {
+		return nil, err
 	}
 	a := &Auth{
-		opts:       opts,
-		logger:     logger,
-		providers:  make(map[string]*providerState, len(opts.Providers)),
-		flows:      make(map[string]*flow),
-		listed:     make(map[string]bool),
-		cimdLogged: make(map[string]bool),
+		opts:          opts,
+		logger:        logger,
+		providers:     make(map[string]*providerState, len(reg.Providers())),
+		flows:         make(map[string]*flow),
+		listed:        make(map[string]bool),
+		cimdLogged:    make(map[string]bool),
+		closeRegistry: reg.Close,
 	}
 	a.store.Now = opts.Now
-	for _, p := range opts.Providers {
-		switch {
-		case p.Name == "":
-			return nil, errors.New("mcpauth: a provider has no Name")
-		case p.Driver == nil:
-			return nil, fmt.Errorf("mcpauth: provider %q has no Driver", p.Name)
-		case a.providers[p.Name] != nil:
-			return nil, fmt.Errorf("mcpauth: provider %q configured twice", p.Name)
-		}
-		if _, err := login.ParseGrantPreference(string(p.Grant)); err != nil {
-			return nil, fmt.Errorf("mcpauth: provider %q: %w", p.Name, err)
-		}
-		if p.Grant == "" {
-			p.Grant = login.PreferAuto
-		}
+	for _, p := range reg.Providers() {
 		if p.DisplayName == "" {
 			p.DisplayName = p.Name
 		}
-		p.Scopes = slices.Clone(p.Scopes)
 		a.providers[p.Name] = &providerState{a: a, cfg: p, rebound: map[string]provider.Driver{}}
 		a.order = append(a.order, p.Name)
 	}
@@ -247,18 +254,26 @@ func Need(providerName string, scopes ...string) Requirement {
 func (a *Auth) provider(name string) (*providerState, error) {
 	p := a.providers[name]
 	if p == nil {
-		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, name)
+		return nil, a.unknownProvider(name)
 	}
 	return p, nil
 }
 
+// unknownProvider says which providers exist: a tool naming another one is
+// a mismatch between the server's code and the user's configuration.
+func (a *Auth) unknownProvider(name string) error {
+	return fmt.Errorf("%w %q (configured: %s)", ErrUnknownProvider, name, strings.Join(a.order, ", "))
+}
+
 // attach binds a to s, once: mcpauth serves one MCP server per Auth. In
-// explicit mode it adds the auth tools.
-func (a *Auth) attach(s *server.MCPServer) {
+// explicit mode it adds the auth tools. A second server is a set-up error
+// ServeStdio reports.
+func (a *Auth) attach(s *server.MCPServer) bool {
 	a.mu.Lock()
 	if a.srv != nil && a.srv != s {
 		a.mu.Unlock()
-		panic("mcpauth: one Auth protects one *server.MCPServer")
+		a.setupError(errors.New("mcpauth: one Auth protects one *server.MCPServer; create an Auth per server"))
+		return false
 	}
 	a.srv = s
 	first := !a.attached
@@ -267,13 +282,32 @@ func (a *Auth) attach(s *server.MCPServer) {
 	if first && a.opts.Mode == Explicit {
 		a.addAuthTools(s)
 	}
+	return true
 }
 
-// Providers returns the configured providers, in order (with their
-// drivers; a tool that needs a provider's metadata, say its userinfo
+// setupError records a mistake in how the server uses mcpauth (a tool
+// needing a provider nobody configured, say). ServeStdio refuses to serve
+// while there is one, listing them all: a start-up error, never a panic.
+func (a *Auth) setupError(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.setupErrs = append(a.setupErrs, err)
+}
+
+// Err reports the set-up errors recorded so far (joined), or nil. ServeStdio
+// checks it before serving; a server on another transport should too.
+func (a *Auth) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return errors.Join(a.setupErrs...)
+}
+
+// Providers returns the effective providers, in order: the description
+// after the user's configuration was merged over the defaults, and the
+// driver (a tool that needs a provider's metadata, say its userinfo
 // endpoint, asks the driver).
-func (a *Auth) Providers() []Provider {
-	out := make([]Provider, 0, len(a.order))
+func (a *Auth) Providers() []*registry.Provider {
+	out := make([]*registry.Provider, 0, len(a.order))
 	for _, n := range a.order {
 		out = append(out, a.providers[n].cfg)
 	}

@@ -25,15 +25,19 @@ type protectedTool struct {
 // needs are there: in lazy mode a call without them starts (or joins) the
 // login and shows it to the user; in explicit mode the tool is listed once
 // every provider it needs is logged in. The handler reads the tokens with
-// Token and HTTPClient. Protect panics if needs names an unknown provider
-// (a programming error, like registering a nil handler).
+// Token and HTTPClient. A tool that needs a provider nobody configured is
+// not added; the mistake is reported by ServeStdio (and Err) before serving,
+// with the list of configured providers.
 func (a *Auth) Protect(s *server.MCPServer, tool mcp.Tool, handler server.ToolHandlerFunc, needs ...Requirement) {
 	for _, n := range needs {
 		if a.providers[n.Provider] == nil {
-			panic(fmt.Sprintf("mcpauth: Protect(%q): %v %q", tool.Name, ErrUnknownProvider, n.Provider))
+			a.setupError(fmt.Errorf("mcpauth: tool %q: %w", tool.Name, a.unknownProvider(n.Provider)))
+			return
 		}
 	}
-	a.attach(s)
+	if !a.attach(s) {
+		return
+	}
 	needs = slices.Clone(needs)
 	wrapped := a.wrap(handler, func(mcp.CallToolRequest) ([]Requirement, error) { return needs, nil })
 	if a.opts.Mode == Lazy {

@@ -21,12 +21,16 @@ import (
 const defaultWorkers = 32
 
 // ServeStdio serves s over stdio until ctx is done or the client closes
-// stdin. It first claims fds 0 and 1 for the MCP transport (internal/stdio):
+// stdin. It refuses to start while a set-up error is recorded (Err). It first claims fds 0 and 1 for the MCP transport (internal/stdio):
 // afterwards os.Stdin reads /dev/null and os.Stdout writes to stderr, so no
 // library print or child process can corrupt the JSON-RPC stream. opts are
 // passed to mcp-go's stdio server after mcpauth's own (a larger worker pool).
 func (a *Auth) ServeStdio(ctx context.Context, s *server.MCPServer, opts ...server.StdioOption) error {
 	a.attach(s)
+	if err := a.Err(); err != nil {
+		a.Close()
+		return err
+	}
 	in, out, err := stdio.Claim()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -23,6 +25,16 @@ func (d staticDriver) Describe() provider.Description {
 
 func (d staticDriver) Metadata(context.Context) (*provider.AuthServerMetadata, error) {
 	return &d.meta, nil
+}
+
+// withDriver returns options with one provider "p" served in process by d,
+// registered in the catalogue as the driver "static", and no config file.
+func withDriver(d provider.Driver, o Options) Options {
+	o.Drivers = []provider.Registration{{Name: "static", New: func(context.Context, provider.DriverConfig) (provider.Driver, error) { return d, nil }}}
+	o.Providers = []config.Provider{{Name: "p", Driver: "static", Issuer: "https://idp.example", ClientID: "client", Isolation: config.IsolationInProcess}}
+	o.ConfigFile = os.DevNull
+	o.Environ = []string{}
+	return o
 }
 
 func TestCheckShownURL(t *testing.T) {
@@ -116,10 +128,7 @@ func TestCIMDFromCapabilities(t *testing.T) {
 func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
 	tb.Helper()
 	d := staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}}
-	a, err := New(context.Background(), Options{
-		Providers: []Provider{{Name: "p", Driver: d}},
-		Logger:    slog.New(slog.DiscardHandler),
-	})
+	a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)}))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/registry"
 )
 
@@ -49,10 +51,12 @@ func configCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 }
 
 func configValidate(args []string, stderr io.Writer, environ []string) error {
-	fs := newFlagSet("config validate", "config validate [--config FILE]\n\n"+
+	fs := newFlagSet("config validate", "config validate [--config FILE] [--start]\n\n"+
 		"Checks the config file and the MCPAUTH_* environment variables as a server reads\n"+
-		"them, and each plugin binary against its sha256. Exit status 0: valid; 1: not.", stderr)
+		"them: every field, each driver's options, and each plugin binary against its\n"+
+		"sha256; with --start, starts every driver plugin too. Exit status 0: valid; 1: not.", stderr)
 	cfgPath := fs.String("config", "", "config file (default: $MCPAUTH_CONFIG, then the user config directory)")
+	start := fs.Bool("start", false, "also start each driver that runs as a plugin, as a server's first login would")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,7 +74,7 @@ func configValidate(args []string, stderr io.Writer, environ []string) error {
 		fmt.Fprintf(stderr, "Config file %s (%s)\n", path, describeSource(source))
 	}
 
-	f, err := config.LoadEnv(path, environ)
+	f, err := config.LoadWith(path, config.LoadOptions{Environ: environ, Drivers: registry.DriverNames(drivers.Builtin)})
 	var ve *config.ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
@@ -86,13 +90,24 @@ func configValidate(args []string, stderr io.Writer, environ []string) error {
 		fmt.Fprintf(stderr, "Overridden by the environment: %s\n", strings.Join(vars, " "))
 	}
 	fmt.Fprintf(stderr, "mode %s, login_timeout %s, plugin_dir %s\n\n", f.Mode, f.LoginTimeout, dash(f.PluginDir))
+	// Opening the registry checks what only the drivers know: driver names
+	// against the catalogue and each driver's options.
+	reg, err := registry.Open(f, registry.Options{Drivers: drivers.Builtin})
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, line)
+		}
+		return errors.New("not valid")
+	}
+	defer reg.Close()
 	var bad []string
 	tw := tabwriter.NewWriter(stderr, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tDRIVER\tISSUER OR RESOURCE\tCLIENT\tGRANT\tISOLATION\tPLUGIN")
-	for _, p := range f.Providers {
+	for i, p := range f.Providers {
 		where, driver := p.Issuer, orDefault(p.Driver, "(resolved from the issuer)")
 		if p.Issuer != "" {
-			driver, _ = registry.ResolveDriver(p.Driver, p.Issuer, p.Options)
+			rd, _, _ := reg.Resolve(p.Driver, p.Issuer)
+			driver = rd.Name
 		} else {
 			where = "resource " + p.Resource
 		}
@@ -100,13 +115,24 @@ func configValidate(args []string, stderr io.Writer, environ []string) error {
 		if p.ClientIDMetadataDocument != "" {
 			client = strings.TrimPrefix(client+" (CIMD "+p.ClientIDMetadataDocument+")", " ")
 		}
-		plugin := "-"
+		plugin, verified := "-", true
 		if p.Plugin != nil {
-			real, verdict := verifyPlugin(f.PluginDir, p.Plugin)
-			plugin = real + ": " + verdict
-			if verdict != "ok" {
-				bad = append(bad, fmt.Sprintf("provider %q: plugin %s: %s", p.Name, real, verdict))
+			c := checkPlugin(f.PluginDir, p.Plugin)
+			plugin, verified = c.Path+": "+c.Verdict, c.OK()
+			if !verified {
+				bad = append(bad, fmt.Sprintf("provider %q: plugin %s: %s", p.Name, c.Path, c.Detail))
 			}
+		}
+		if pd, ok := reg.Providers()[i].Driver.(*registry.PluginDriver); ok && *start && verified {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := pd.Start(sctx); err != nil {
+				bad = append(bad, fmt.Sprintf("provider %q: the driver did not start: %v", p.Name, err))
+			} else if plugin == "-" {
+				plugin = "started"
+			} else {
+				plugin += ", started"
+			}
+			cancel()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, driver, where, client, p.Grant, p.Isolation, plugin)
 	}
@@ -119,7 +145,7 @@ func configValidate(args []string, stderr io.Writer, environ []string) error {
 		for _, b := range bad {
 			fmt.Fprintln(stderr, b)
 		}
-		return fmt.Errorf("%d plugin(s) would be refused", len(bad))
+		return fmt.Errorf("%d plugin(s) would be refused or did not start", len(bad))
 	}
 	fmt.Fprintln(stderr, "Valid.")
 	return nil

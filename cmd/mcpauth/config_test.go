@@ -98,6 +98,23 @@ mcpauth config: 2 problems
 		}
 	})
 
+	t.Run("driver options", func(t *testing.T) {
+		// config validate answered "Valid." for a typo only a driver knows.
+		typo := writeFile(t, filepath.Join(home, "typo.yaml"), "providers:\n  - name: github\n    issuer: https://github.com\n    client_id: Iv1.abc\n    options: {api_ur: https://api.github.com}\n")
+		code, out := runCLI(t, "config", "validate", "--config", typo)
+		if code != 1 || strings.Contains(out, "Valid.") || !strings.Contains(out, `unknown option "api_ur" (did you mean "api_url"?`) {
+			t.Errorf("exit %d:\n%s", code, out)
+		}
+	})
+
+	t.Run("start", func(t *testing.T) {
+		// The checksum matches, but the binary is no driver: only --start finds out.
+		code, out := runCLI(t, "config", "validate", "--config", goodPath, "--start")
+		if code != 1 || !strings.Contains(out, `provider "corp": the driver did not start`) {
+			t.Errorf("exit %d:\n%s", code, out)
+		}
+	})
+
 	t.Run("environment overrides", func(t *testing.T) {
 		t.Setenv("MCPAUTH_CONFIG", goodPath)
 		t.Setenv("MCPAUTH_PROVIDERS_GITHUB_GRANT", "devise")

@@ -14,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -57,11 +59,14 @@ type driverChoice struct {
 // given, else the registry's resolution (a built-in driver that claims the
 // issuer, else the generic oidc driver).
 func chooseDriver(explicit, issuer string) driverChoice {
-	name, reason := registry.ResolveDriver(explicit, issuer, nil)
+	reg, reason, err := registry.Resolve(drivers.Builtin, explicit, issuer)
+	if err != nil {
+		return driverChoice{Name: explicit, Reason: err.Error()}
+	}
 	if explicit != "" {
 		reason = "--driver " + explicit
 	}
-	return driverChoice{Name: name, Reason: reason}
+	return driverChoice{Name: reg.Name, Reason: reason}
 }
 
 func runDiscover(ctx context.Context, args []string, stderr io.Writer) error {
@@ -73,7 +78,7 @@ func discover(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Finds an authorization server's metadata and shows where it came from, the driver\n"+
 		"mcpauth would use and the grants available. An API URL (RFC 9728 protected\n"+
 		"resource) is tried first; otherwise the URL is taken as an issuer.", stderr)
-	driver := fs.String("driver", "", "report this driver instead of resolving one from the issuer ("+strings.Join(registry.Builtins(), ", ")+")")
+	driver := fs.String("driver", "", "report this driver instead of resolving one from the issuer ("+strings.Join(drivers.Names(), ", ")+")")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	target, err := parseOneArg(fs, args)
@@ -86,8 +91,8 @@ func discover(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	if *driver != "" {
-		if _, ok := registry.BuiltinFactory(*driver); !ok {
-			fmt.Fprintf(stderr, "--driver %q: not a built-in driver (%s)\n", *driver, strings.Join(registry.Builtins(), ", "))
+		if _, _, err := registry.Resolve(drivers.Builtin, *driver, ""); err != nil || *driver == config.DriverExternal {
+			fmt.Fprintf(stderr, "--driver %q: not a built-in driver (%s)\n", *driver, strings.Join(drivers.Names(), ", "))
 			fs.Usage()
 			return errUsage
 		}
@@ -158,9 +163,8 @@ func discoverReport(ctx context.Context, target, explicitDriver string) (*discov
 
 	rep.Driver = chooseDriver(explicitDriver, rep.Issuer)
 	var d provider.Driver
-	if f, ok := registry.BuiltinFactory(rep.Driver.Name); ok {
-		var err error
-		d, err = f(ctx, provider.DriverConfig{Issuer: rep.Issuer, ClientID: "mcpauth-discover", Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
+	if reg, _, err := registry.Resolve(drivers.Builtin, rep.Driver.Name, rep.Issuer); err == nil {
+		d, err = reg.New(ctx, provider.DriverConfig{Issuer: rep.Issuer, ClientID: "mcpauth-discover", Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
 			return disc.AuthServer(ctx, iss)
 		}})
 		if err != nil {

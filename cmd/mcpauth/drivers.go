@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
 )
@@ -37,18 +38,18 @@ func runDrivers(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	var rows []driverRow
-	for _, name := range registry.Builtins() {
-		f, _ := registry.BuiltinFactory(name)
-		d, err := f(ctx, provider.DriverConfig{Issuer: "https://issuer.invalid", ClientID: "-",
+	for _, reg := range drivers.Builtin {
+		d, err := reg.New(ctx, provider.DriverConfig{Issuer: "https://issuer.invalid", ClientID: "-",
 			Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 				return nil, errors.New("not used")
 			}})
 		if err != nil {
-			return fmt.Errorf("built-in driver %s: %w", name, err)
+			return fmt.Errorf("built-in driver %s: %w", reg.Name, err)
 		}
 		desc := d.Describe()
-		rows = append(rows, driverRow{Driver: desc.Name, Version: desc.Version, Grants: grantNames(desc.Grants), Reason: "built-in"})
+		rows = append(rows, driverRow{Driver: desc.Name, Version: desc.Version, Grants: grantNames(desc.Grants), Reason: orDefault(reg.Claim, "built-in")})
 	}
+	var failures []string
 
 	path, source, err := config.Find(*cfgPath)
 	switch {
@@ -57,21 +58,33 @@ func runDrivers(ctx context.Context, args []string, stderr io.Writer) error {
 	case err != nil:
 		return err
 	default:
-		f, err := config.Load(path)
+		f, err := config.LoadWith(path, config.LoadOptions{Environ: os.Environ(), Drivers: registry.DriverNames(drivers.Builtin)})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "config: %s (from %s)\n", path, source)
-		configured, err := configuredRows(ctx, f, *start)
+		configured, failed, err := configuredRows(ctx, f, *start)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, configured...)
+		failures = failed
 	}
+	defer func() {
+		for _, f := range failures {
+			fmt.Fprintln(stderr, f)
+		}
+	}()
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		if err := enc.Encode(rows); err != nil {
+			return err
+		}
+		if len(failures) > 0 {
+			return fmt.Errorf("%d plugin(s) failed", len(failures))
+		}
+		return nil
 	}
 	tw := tabwriter.NewWriter(stderr, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tDRIVER\tVERSION\tGRANTS\tISOLATION\tPLUGIN\tVERIFIES\tWHY")
@@ -79,34 +92,48 @@ func runDrivers(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Provider), r.Driver, dash(r.Version),
 			dash(strings.Join(r.Grants, ",")), dash(r.Isolation), dash(r.Plugin), dash(r.Verifies), r.Reason)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(failures) > 0 {
+		return fmt.Errorf("%d plugin(s) failed", len(failures))
+	}
+	return nil
 }
 
-func configuredRows(ctx context.Context, f *config.File, start bool) ([]driverRow, error) {
-	reg, err := registry.Open(f, registry.Options{})
+// configuredRows describes each configured provider's driver; failed lists,
+// one line each, the plugins that would be refused or did not start.
+func configuredRows(ctx context.Context, f *config.File, start bool) (rows []driverRow, failed []string, err error) {
+	reg, err := registry.Open(f, registry.Options{Drivers: drivers.Builtin})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer reg.Close()
-	var rows []driverRow
 	for i, p := range f.Providers {
 		row := driverRow{Provider: p.Name, Isolation: p.Isolation}
 		switch {
 		case p.Issuer == "":
 			row.Driver, row.Reason = orDefault(p.Driver, "(resolved at first login)"), "resource "+p.Resource+": issuer known after RFC 9728 discovery"
 		default:
-			row.Driver, row.Reason = registry.ResolveDriver(p.Driver, p.Issuer, p.Options)
+			rd, reason, _ := reg.Resolve(p.Driver, p.Issuer) // Open resolved it already
+			row.Driver, row.Reason = rd.Name, reason
 		}
+		var check pluginCheck
 		if p.Plugin != nil {
 			row.Isolation = "plugin"
-			row.Plugin, row.Verifies = verifyPlugin(f.PluginDir, p.Plugin)
+			check = checkPlugin(f.PluginDir, p.Plugin)
+			row.Plugin, row.Verifies = check.Path, check.Verdict
+			if !check.OK() {
+				failed = append(failed, fmt.Sprintf("provider %q: plugin %s: %s", p.Name, check.Path, check.Detail))
+			}
 		}
-		if pd, ok := reg.Providers()[i].Driver.(*registry.PluginDriver); ok && start && row.Verifies != "MISMATCH" {
+		if pd, ok := reg.Providers()[i].Driver.(*registry.PluginDriver); ok && start && (p.Plugin == nil || check.OK()) {
 			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := pd.Start(sctx)
 			cancel()
 			if err != nil {
 				row.Reason += "; start failed: " + err.Error()
+				failed = append(failed, fmt.Sprintf("provider %q: the driver did not start: %v", p.Name, err))
 			} else {
 				desc := pd.Describe()
 				row.Version, row.Grants = desc.Version, grantNames(desc.Grants)
@@ -114,22 +141,35 @@ func configuredRows(ctx context.Context, f *config.File, start bool) ([]driverRo
 		}
 		rows = append(rows, row)
 	}
-	return rows, nil
+	return rows, failed, nil
 }
 
-func verifyPlugin(dir string, p *config.Plugin) (path, verdict string) {
+// pluginCheck is what checking a configured plugin binary found.
+type pluginCheck struct {
+	Path    string // the binary, symlinks resolved
+	Verdict string // ok, MISMATCH, REFUSED, UNREADABLE
+	Detail  string // what to do about it
+}
+
+func (c pluginCheck) OK() bool { return c.Verdict == "ok" }
+
+// checkPlugin confines the plugin to its directory and compares its
+// checksum; a mismatch shows both digests and the command that computes
+// the right one.
+func checkPlugin(dir string, p *config.Plugin) pluginCheck {
 	real, err := p.Resolve(dir)
 	if err != nil {
-		return p.Path, "REFUSED: " + err.Error()
+		return pluginCheck{p.Path, "REFUSED", err.Error()}
 	}
 	sum, err := registry.FileSHA256(real)
 	if err != nil {
-		return real, "UNREADABLE: " + err.Error()
+		return pluginCheck{real, "UNREADABLE", err.Error()}
 	}
 	if sum != strings.ToLower(p.SHA256) {
-		return real, "MISMATCH"
+		return pluginCheck{real, "MISMATCH", fmt.Sprintf("sha256 mismatch: the config expects %s, the binary is %s; "+
+			"if you trust this binary, put the output of `mcpauth plugin hash %s` in plugin.sha256", strings.ToLower(p.SHA256), sum, real)}
 	}
-	return real, "ok"
+	return pluginCheck{real, "ok", ""}
 }
 
 func grantNames(gs []provider.Grant) []string {

@@ -36,10 +36,16 @@ providers:
     plugin: {path: bad-driver, sha256: `+goodSum+`}
 `), 0o600)
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"drivers", "--config", cfg}, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := run(context.Background(), []string{"drivers", "--config", cfg}, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1 for the mismatching plugin: %s", code, stderr.String())
 	}
 	out := stderr.String()
+	badSum, _ := registry.FileSHA256(bad)
+	for _, want := range []string{"the config expects " + goodSum, "the binary is " + badSum, "mcpauth plugin hash " + bad} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the mismatch report lacks %q:\n%s", want, out)
+		}
+	}
 	lines := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
 		if f := strings.Fields(l); len(f) > 0 {
@@ -67,5 +73,34 @@ func TestPluginHash(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"plugin", "hash"}, &stderr); code != 2 {
 		t.Fatalf("missing PATH: exit %d, want 2", code)
+	}
+}
+
+// TestDriversStartFailureExitsNonZero: with --start, a plugin that does not
+// start (here a verified binary that is no driver) is a failure.
+func TestDriversStartFailureExitsNonZero(t *testing.T) {
+	pluginDir := t.TempDir()
+	notADriver := filepath.Join(pluginDir, "not-a-driver")
+	os.WriteFile(notADriver, []byte("#!/bin/sh\nexit 3\n"), 0o755)
+	sum, _ := registry.FileSHA256(notADriver)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte(`plugin_dir: `+pluginDir+`
+providers:
+  - name: corp
+    driver: external
+    issuer: https://idp.corp.example
+    client_id: c
+    plugin: {path: not-a-driver, sha256: `+sum+`}
+`), 0o600)
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"drivers", "--config", cfg}, &stderr); code != 0 {
+		t.Fatalf("without --start: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"drivers", "--config", cfg, "--start"}, &stderr); code != 1 {
+		t.Fatalf("with --start: exit %d, want 1: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `provider "corp": the driver did not start`) {
+		t.Errorf("no start failure reported:\n%s", stderr.String())
 	}
 }

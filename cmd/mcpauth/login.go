@@ -2,27 +2,38 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/mcpauth/mcpauth/discovery"
-	"github.com/mcpauth/mcpauth/drivers/oidc"
+	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/internal/browser"
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
+	"github.com/mcpauth/mcpauth/registry"
 )
 
 func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("login", "login (--issuer URL | --resource URL) --client-id ID [flags]", stderr)
+	fs := newFlagSet("login", "login [--config FILE] (--provider NAME | --issuer URL | --resource URL) [--client-id ID] [flags]\n\n"+
+		"Logs in from the terminal, resolving the driver as a server does: --provider takes a\n"+
+		"provider from the config file (flags given override its fields); --issuer or --resource\n"+
+		"describe one on the command line. Prints who logged in, the scopes and the expiry,\n"+
+		"never the token.", stderr)
+	cfgPath := fs.String("config", "", "config file for --provider (default: $MCPAUTH_CONFIG, then the user config directory)")
+	name := fs.String("provider", "", "the provider to log in to, by its name in the config file")
 	issuer := fs.String("issuer", "", "issuer URL of the authorization server")
 	resource := fs.String("resource", "", "API URL whose RFC 9728 metadata names the authorization server (instead of --issuer)")
 	clientID := fs.String("client-id", "", "OAuth client ID registered for this application (public, native)")
-	scopes := fs.String("scopes", "openid", "scopes to request, separated by spaces or commas")
-	grant := fs.String("grant", "auto", "grant: auto (PKCE with a local browser, else device), device or pkce")
+	driverName := fs.String("driver", "", "driver to use (default: resolved from the issuer: "+strings.Join(drivers.Names(), ", ")+")")
+	scopes := fs.String("scopes", "", "scopes to request, separated by spaces or commas (default: the provider's, else openid)")
+	grant := fs.String("grant", "", "grant: auto (PKCE with a local browser, else device), device or pkce (default: the provider's, else auto)")
 	port := fs.Int("port", 0, "loopback port for the PKCE redirect (0: any free port)")
 	noBrowser := fs.Bool("no-browser", false, "print the PKCE login URL instead of opening a browser")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
@@ -30,16 +41,15 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pref, err := login.ParseGrantPreference(*grant)
-	if err != nil || (*issuer == "") == (*resource == "") || *clientID == "" {
-		switch {
-		case err != nil:
-			fmt.Fprintf(stderr, "--grant: %v\n", err)
-		case *clientID == "":
-			fmt.Fprintln(stderr, "--client-id is required")
-		default:
-			fmt.Fprintln(stderr, "give exactly one of --issuer and --resource")
-		}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if _, err := login.ParseGrantPreference(*grant); err != nil {
+		fmt.Fprintf(stderr, "--grant: %v\n", err)
+		fs.Usage()
+		return errUsage
+	}
+	if problem := loginUsageProblem(*name, *issuer, *resource, *clientID); problem != "" {
+		fmt.Fprintln(stderr, problem)
 		fs.Usage()
 		return errUsage
 	}
@@ -51,32 +61,22 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var disc discovery.Discoverer
-	iss := *issuer
-	if *resource != "" {
-		prm, as, err := disc.ForResource(ctx, *resource)
-		if err != nil {
-			return err
-		}
-		iss = as.Issuer
-		fmt.Fprintf(stderr, "%s is protected by %s (from %s)\n", *resource, iss, prm.Source)
-	}
-	d, err := oidc.New(oidc.Config{
-		Issuer:   iss,
-		ClientID: *clientID,
-		Scopes:   oidc.ParseScopes(*scopes),
-		Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-			return disc.AuthServer(ctx, iss)
-		},
-	})
+	p, closeDrivers, err := loginProvider(loginFlags{
+		config: *cfgPath, name: *name, issuer: *issuer, resource: *resource, clientID: *clientID,
+		driver: *driverName, scopes: *scopes, grant: *grant, port: *port, set: set,
+	}, logger)
 	if err != nil {
 		return err
 	}
+	defer closeDrivers()
+	d := p.Driver
+	pref := login.GrantPreference(p.Grant)
 	meta, err := d.Metadata(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Authorization server %s (metadata from %s)\n", meta.Issuer, meta.Source)
+	fmt.Fprintf(stderr, "Provider %s: driver %s, authorization server %s (metadata from %s)\n",
+		p.Name, d.Describe().Name, meta.Issuer, orDefault(meta.Source, "built into the driver"))
 
 	tty := isTerminal(stderr)
 	l := &login.Login{
@@ -85,7 +85,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		Device: login.DevicePoller{OnProgress: func(p login.DeviceProgress) {
 			printProgress(stderr, tty, p)
 		}},
-		Loopback: login.Loopback{Port: *port, Timeout: *timeout, Open: func(ctx context.Context, u string) error {
+		Loopback: login.Loopback{Port: p.LoopbackPort, Timeout: *timeout, Open: func(ctx context.Context, u string) error {
 			fmt.Fprintf(stderr, "\nLog in in your browser:\n\n  %s\n\n", u)
 			if !*noBrowser {
 				if err := browser.Open(ctx, u); err != nil {
@@ -112,7 +112,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "Using the %s grant: %s\n", choice.Grant, choice.Reason)
 		}
 	}
-	tok, err := l.Run(ctx, d, oidc.ParseScopes(*scopes))
+	tok, err := l.Run(ctx, d, p.Scopes)
 	if tty {
 		fmt.Fprintln(stderr)
 	}
@@ -120,7 +120,9 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stderr, "\nLogged in.")
-	if id, err := d.(provider.Identifier).Identity(ctx, tok); err == nil {
+	if ider, ok := d.(provider.Identifier); !ok {
+		fmt.Fprintln(stderr, "  user:    unknown (the driver cannot tell)")
+	} else if id, err := ider.Identity(ctx, tok); err == nil {
 		who := id.Subject
 		if id.DisplayName != "" && id.DisplayName != id.Subject {
 			who = fmt.Sprintf("%s (%s)", id.DisplayName, id.Subject)
@@ -138,6 +140,105 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "  refresh: %v\n", tok.RefreshToken != "")
 	fmt.Fprintln(stderr, "The token stays in this process's memory and is gone when it exits.")
 	return nil
+}
+
+// loginFlags are the login verb's provider flags; set names those given.
+type loginFlags struct {
+	config, name, issuer, resource, clientID, driver, scopes, grant string
+	port                                                            int
+	set                                                             map[string]bool
+}
+
+func loginUsageProblem(name, issuer, resource, clientID string) string {
+	switch {
+	case issuer != "" && resource != "":
+		return "give --issuer or --resource, not both"
+	case name == "" && issuer == "" && resource == "":
+		return "give --provider NAME (from the config file), or --issuer URL or --resource URL"
+	case name == "" && clientID == "":
+		return "--client-id is required with --issuer or --resource"
+	}
+	return ""
+}
+
+// loginProvider resolves the provider to log in to the way a server does:
+// the config file and MCPAUTH_* variables for --provider, the flags as the
+// provider's description otherwise (or as overrides of the file's fields),
+// then the registry picks and builds the driver (a built-in one runs as a
+// plugin of this binary, an external one from its verified binary).
+func loginProvider(fl loginFlags, logger *slog.Logger) (*registry.Provider, func(), error) {
+	name := fl.name
+	if name == "" {
+		name = "login"
+	}
+	p := config.Provider{Name: name, Driver: fl.driver, Issuer: fl.issuer, Resource: fl.resource, ClientID: fl.clientID,
+		Grant: fl.grant, LoopbackPort: fl.port}
+	if fl.scopes != "" {
+		p.Scopes = strings.FieldsFunc(fl.scopes, func(r rune) bool { return r == ' ' || r == ',' })
+	}
+	var f *config.File
+	var err error
+	opts := config.LoadOptions{Environ: os.Environ(), Drivers: registry.DriverNames(drivers.Builtin)}
+	if fl.name == "" {
+		if len(p.Scopes) == 0 {
+			p.Scopes = []string{"openid"}
+		}
+		opts.Defaults = []config.Provider{p}
+		f, err = config.LoadWith("", opts)
+	} else {
+		f, err = loadNamed(fl, p, opts)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Providers = slices.DeleteFunc(f.Providers, func(c config.Provider) bool { return c.Name != name })
+	reg, err := registry.Open(f, registry.Options{Drivers: drivers.Builtin, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	rp, _ := reg.Provider(name)
+	return rp, reg.Close, nil
+}
+
+// loadNamed loads the config file for --provider NAME, with the flags given
+// overriding the file's fields.
+func loadNamed(fl loginFlags, p config.Provider, opts config.LoadOptions) (*config.File, error) {
+	path, _, err := config.Find(fl.config)
+	if errors.Is(err, config.ErrNotFound) {
+		path = "" // MCPAUTH_* variables alone may declare it
+	} else if err != nil {
+		return nil, err
+	}
+	f, err := config.LoadWith(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(f.Providers, func(c config.Provider) bool { return c.Name == fl.name })
+	if i < 0 {
+		names := make([]string, len(f.Providers))
+		for j, c := range f.Providers {
+			names[j] = c.Name
+		}
+		where := "the environment"
+		if path != "" {
+			where = path
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("no provider %q: %s configures none", fl.name, where)
+		}
+		return nil, fmt.Errorf("no provider %q in %s (providers: %s)", fl.name, where, strings.Join(names, ", "))
+	}
+	c := &f.Providers[i]
+	for flagName, apply := range map[string]func(){
+		"driver": func() { c.Driver = p.Driver }, "issuer": func() { c.Issuer, c.Resource = p.Issuer, "" },
+		"resource": func() { c.Resource, c.Issuer = p.Resource, "" }, "client-id": func() { c.ClientID = p.ClientID },
+		"scopes": func() { c.Scopes = p.Scopes }, "grant": func() { c.Grant = p.Grant }, "port": func() { c.LoopbackPort = p.LoopbackPort },
+	} {
+		if fl.set[flagName] {
+			apply()
+		}
+	}
+	return f, nil
 }
 
 func printProgress(w io.Writer, tty bool, p login.DeviceProgress) {

@@ -30,9 +30,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mcpauth/mcpauth/discovery"
+	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
-	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/sdk"
 )
@@ -138,44 +137,35 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var auth *sdk.Auth
+	// The flags declare providers as a server author would in code; a
+	// -config file (and MCPAUTH_PROVIDERS_* variables) override or add to them.
+	// The flag-declared drivers run in process, as they always did here.
+	var defaults []config.Provider
+	for _, sp := range specs {
+		defaults = append(defaults, config.Provider{Name: sp.name, Issuer: sp.issuer, ClientID: sp.clientID, Scopes: sp.scopes,
+			Grant: sp.grant, Isolation: config.IsolationInProcess})
+	}
+	cfgFile := *configPath
+	if cfgFile == "" {
+		cfgFile = os.DevNull // flags only: no user config file
+	}
+	auth, err := sdk.New(ctx, sdk.Options{Providers: defaults, ConfigFile: cfgFile, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger})
+	if err != nil {
+		return err
+	}
 	drivers := map[string]provider.Driver{}
 	if *configPath != "" {
-		if auth, err = sdk.NewFromConfig(ctx, *configPath, sdk.Options{ServerName: "the example server", Logger: logger}); err != nil {
-			return err
-		}
+		specs = specs[:0]
 		for i, p := range auth.Providers() {
 			sp := providerSpec{name: p.Name}
 			if i == 0 {
 				sp.api = *api
 			}
 			specs = append(specs, sp)
-			drivers[p.Name] = p.Driver
 		}
 	}
-	disc := &discovery.Discoverer{}
-	var providers []sdk.Provider
-	for _, s := range specs {
-		if drivers[s.name] != nil {
-			continue // from the config file
-		}
-		d, err := oidc.New(oidc.Config{Issuer: s.issuer, ClientID: s.clientID, Scopes: s.scopes, Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-			return disc.AuthServer(ctx, iss)
-		}})
-		if err != nil {
-			return fmt.Errorf("provider %s: %w", s.name, err)
-		}
-		grant, err := login.ParseGrantPreference(s.grant)
-		if err != nil {
-			return fmt.Errorf("provider %s: %w", s.name, err)
-		}
-		drivers[s.name] = d
-		providers = append(providers, sdk.Provider{Name: s.name, Driver: d, Scopes: s.scopes, Grant: grant})
-	}
-	if auth == nil {
-		if auth, err = sdk.New(ctx, sdk.Options{Providers: providers, Mode: mode, ServerName: "the example server", WaitTimeout: *wait, Logger: logger}); err != nil {
-			return err
-		}
+	for _, p := range auth.Providers() {
+		drivers[p.Name] = p.Driver
 	}
 
 	s := server.NewMCPServer("mcpauth-example", "0.1.0", server.WithToolCapabilities(true))

@@ -10,8 +10,8 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/driver"
 )
 
@@ -35,9 +35,8 @@ func main() {
 			}
 		}()
 	}
-	oidc, _ := registry.BuiltinFactory("oidc")
 	driver.Serve(func(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-		d, err := oidc(ctx, cfg)
+		d, err := oidc.Registration.New(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,53 @@
+package driverplugin
+
+import (
+	"os"
+	"sync"
+
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// BuiltinDriverEnv names the built-in driver a re-executed host binary must
+// serve. Together with go-plugin's magic cookie it switches the binary into
+// driver mode (ServeBuiltins).
+const BuiltinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
+
+var (
+	builtinMu sync.Mutex
+	builtins  = map[string]provider.DriverFactory{}
+)
+
+// ServeBuiltins records catalog as the drivers this binary serves as
+// plugins of itself, and, when go-plugin started this process to serve one
+// of them, serves it and never returns. Built-in drivers run as
+// subprocesses by re-executing the host binary, so nothing extra is
+// installed. Call it from an init function: both the magic cookie and the
+// driver name must be set, which an ordinary start never has.
+func ServeBuiltins(catalog []provider.Registration) {
+	builtinMu.Lock()
+	for _, r := range catalog {
+		builtins[r.Name] = r.New
+	}
+	builtinMu.Unlock()
+	name := os.Getenv(BuiltinDriverEnv)
+	if name == "" || os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		return
+	}
+	if f, ok := builtinFactory(name); ok {
+		Serve(f)
+	}
+}
+
+// ServesBuiltin reports whether this binary serves the named driver as a
+// plugin of itself.
+func ServesBuiltin(name string) bool {
+	_, ok := builtinFactory(name)
+	return ok
+}
+
+func builtinFactory(name string) (provider.DriverFactory, bool) {
+	builtinMu.Lock()
+	defer builtinMu.Unlock()
+	f, ok := builtins[name]
+	return f, ok
+}
