@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -18,35 +17,12 @@ import (
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// builtinDriverEnv names the built-in driver a re-executed host binary must
-// serve. Together with go-plugin's magic cookie it switches the binary into
-// driver mode (see init).
-const builtinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
-
 // builtins are the drivers compiled into every host.
 var builtins = map[string]provider.DriverFactory{
-	oidc.Name: func(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-		if err := cfg.CheckOptions(oidc.Name); err != nil {
-			return nil, err
-		}
-		return oidc.New(oidc.Config{
-			Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Metadata: cfg.Metadata,
-			Discover: discoverFunc(cfg),
-		})
-	},
-	github.Name: github.Factory,
-	slack.Name:  slack.Factory,
-	okta.Name:   okta.Factory,
-}
-
-// discoverFunc adapts DriverConfig.Discover to the drivers' one-issuer form.
-func discoverFunc(cfg provider.DriverConfig) func(context.Context, string) (*provider.AuthServerMetadata, error) {
-	if cfg.Discover == nil {
-		return nil
-	}
-	return func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-		return cfg.Discover(ctx, iss)
-	}
+	oidc.Name:   oidc.Registration.New,
+	github.Name: github.Registration.New,
+	slack.Name:  slack.Registration.New,
+	okta.Name:   okta.Registration.New,
 }
 
 // Builtins lists the built-in driver names.
@@ -71,11 +47,7 @@ func BuiltinFactory(name string) (provider.DriverFactory, bool) {
 // installed. Both the go-plugin magic cookie and the driver name must be set;
 // an ordinary start never has them.
 func init() {
-	name := os.Getenv(builtinDriverEnv)
-	if name == "" || os.Getenv(driverplugin.Handshake.MagicCookieKey) != driverplugin.Handshake.MagicCookieValue {
-		return
-	}
-	if f, ok := builtins[name]; ok {
+	if f, ok := builtins[driverplugin.BuiltinDriverMode(os.Getenv)]; ok {
 		driverplugin.Serve(f)
 	}
 }
@@ -117,7 +89,7 @@ func BuiltinPluginSpec(providerName, driverName string, cfg provider.DriverConfi
 		Provider: providerName,
 		Path:     s.path,
 		SHA256:   slices.Clone(s.sha256),
-		ExtraEnv: []string{builtinDriverEnv + "=" + driverName},
+		ExtraEnv: []string{driverplugin.BuiltinDriverEnv + "=" + driverName},
 		Config:   cfg,
 	}, nil
 }

@@ -120,7 +120,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stderr, "\nLogged in.")
-	if id, err := d.(provider.Identifier).Identity(ctx, tok); err == nil {
+	if id, err := d.Identity(ctx, tok); err == nil {
 		who := id.Subject
 		if id.DisplayName != "" && id.DisplayName != id.Subject {
 			who = fmt.Sprintf("%s (%s)", id.DisplayName, id.Subject)

@@ -31,7 +31,7 @@ func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
 // no scopes at all (scope is empty: the app's permissions apply), which the
 // kit's token check does not allow; TestPKCELogin covers GitHub Apps.
 func TestContractInProcess(t *testing.T) {
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Factory)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Registration.New)})
 }
 
 // TestContractPlugin runs the driver as hosts run built-in drivers: the

@@ -32,10 +32,10 @@ func fakeOP(configure func(*fakeOkta), options map[string]string) func(t *testin
 func TestContractInProcess(t *testing.T) {
 	custom := map[string]string{"authorization_server_id": "default"}
 	t.Run("custom server", func(t *testing.T) {
-		drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil, custom), NewDriver: drivertest.InProcess(okta.Factory)})
+		drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil, custom), NewDriver: drivertest.InProcess(okta.Registration.New)})
 	})
 	t.Run("org server, DPoP required", func(t *testing.T) {
-		drivertest.Run(t, drivertest.Suite{OP: fakeOP(func(f *fakeOkta) { f.requireDPoP = true }, nil), NewDriver: drivertest.InProcess(okta.Factory)})
+		drivertest.Run(t, drivertest.Suite{OP: fakeOP(func(f *fakeOkta) { f.requireDPoP = true }, nil), NewDriver: drivertest.InProcess(okta.Registration.New)})
 	})
 }
 

@@ -25,7 +25,7 @@ func (o contractOP) DriverConfig() provider.DriverConfig {
 func fakeOP(t *testing.T) drivertest.OP { return contractOP{f: newFakeSlack(t, nil)} }
 
 func TestContractInProcess(t *testing.T) {
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.InProcess(slack.Factory)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.InProcess(slack.Registration.New)})
 }
 
 func TestContractPlugin(t *testing.T) {
