@@ -1,9 +1,8 @@
-// Package drivers is the catalogue of built-in drivers, as data: hosts hand
-// Builtin to the registry. Linking it also lets the binary serve each
-// built-in driver as a plugin of itself (see driverplugin.ServeBuiltins).
 package drivers
 
 import (
+	"slices"
+
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
@@ -12,21 +11,38 @@ import (
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// Builtin lists the built-in drivers; issuer claims are consulted in this order.
+// Builtin is the catalogue of the drivers that ship with mcpauth, the
+// generic one first. It is data: a host passes it (or its own list) to the
+// registry, and a binary that does not import this package links none of
+// the issuer drivers.
 var Builtin = []provider.Registration{
-	{Name: github.Name, Claims: github.Claims, Claim: "github claims https://github.com (static endpoints, no discovery)", New: github.Factory},
-	{Name: slack.Name, Claims: slack.Claims, Claim: "slack claims https://slack.com (OAuth v2 user tokens, PKCE only)", New: slack.Factory},
-	{Name: okta.Name, Claims: okta.Claims, Claim: "okta claims *.okta.com, *.oktapreview.com and *.okta-emea.com", New: okta.Factory},
 	oidc.Registration,
+	github.Registration,
+	slack.Registration,
+	okta.Registration,
 }
 
-// Names lists the built-in driver names in catalogue order.
-func Names() []string {
-	out := make([]string, len(Builtin))
-	for i, r := range Builtin {
-		out[i] = r.Name
+// Lookup returns the built-in driver called name.
+func Lookup(name string) (provider.Registration, bool) {
+	i := slices.IndexFunc(Builtin, func(r provider.Registration) bool { return r.Name == name })
+	if i < 0 {
+		return provider.Registration{}, false
 	}
-	return out
+	return Builtin[i], true
 }
 
+// Names lists the built-in drivers' names, in catalogue order.
+func Names() []string {
+	names := make([]string, len(Builtin))
+	for i, r := range Builtin {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// init records the catalogue as what this binary serves as plugins of
+// itself, and turns the binary into a driver plugin when a host started it
+// to serve a built-in driver: hosts run built-in drivers as subprocesses by
+// re-executing their own binary, so nothing extra is installed. An ordinary
+// start never has both the go-plugin magic cookie and the driver name set.
 func init() { driverplugin.ServeBuiltins(Builtin) }

@@ -2,7 +2,6 @@ package login
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/mcpauth/mcpauth/provider"
@@ -95,19 +94,5 @@ func TestReadsChallenge(t *testing.T) {
 		if got := c.d.ReadsChallenge(c.status); got != c.want {
 			t.Errorf("%v.ReadsChallenge(%d) = %v", c.d.ChallengeStatuses, c.status, got)
 		}
-	}
-}
-
-func TestCheckOptions(t *testing.T) {
-	cfg := provider.DriverConfig{Options: map[string]string{"api_url": "x", "tennant": "y"}}
-	err := cfg.CheckOptions("github", "api_url", "client_secret")
-	if err == nil || err.Error() != `github: unknown option "tennant" (known: api_url, client_secret)` {
-		t.Fatalf("err = %v", err)
-	}
-	if err := (provider.DriverConfig{Options: map[string]string{"a": "1"}}).CheckOptions("oidc"); err == nil || !strings.Contains(err.Error(), "known: none") {
-		t.Fatalf("oidc with an option: err = %v", err)
-	}
-	if err := (provider.DriverConfig{Options: map[string]string{"api_url": "x"}}).CheckOptions("github", "api_url"); err != nil {
-		t.Fatal(err)
 	}
 }

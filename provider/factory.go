@@ -206,15 +206,3 @@ func setOption(f reflect.Value, s string) error {
 	}
 	return nil
 }
-
-// CheckOptions refuses options the driver does not know.
-//
-// Deprecated: drivers decode typed options with DecodeOptions.
-func (c DriverConfig) CheckOptions(driver string, known ...string) error {
-	for k := range c.Options {
-		if !slices.Contains(known, k) {
-			return unknownOption(driver, k, known)
-		}
-	}
-	return nil
-}

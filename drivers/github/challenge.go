@@ -71,7 +71,7 @@ func grants(scope string) []string {
 //     the scopes each implies) has none of them, the least privileged
 //     accepted scope is asked for. When it has one, the refusal is not about
 //     scopes (a missing resource, SAML SSO, repository access) and ok is false.
-func (d *driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
+func (d *Driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
 	return challenge(resp)
 }
 

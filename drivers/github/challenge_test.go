@@ -84,7 +84,7 @@ func TestChallenge(t *testing.T) {
 		{name: "GitHub App: permissions header on a 404", status: 404, body: notFound,
 			header: hdr("X-Accepted-GitHub-Permissions", "contents=read")},
 	}
-	d := &driver{}
+	d := &Driver{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, ok := d.Challenge(provider.APIResponse{StatusCode: tt.status, Header: tt.header, Body: tt.body})

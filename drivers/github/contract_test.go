@@ -3,10 +3,10 @@ package github_test
 import (
 	"testing"
 
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
 )
 
@@ -31,13 +31,13 @@ func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
 // no scopes at all (scope is empty: the app's permissions apply), which the
 // kit's token check does not allow; TestPKCELogin covers GitHub Apps.
 func TestContractInProcess(t *testing.T) {
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Factory)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Registration.New)})
 }
 
 // TestContractPlugin runs the driver as hosts run built-in drivers: the
 // test binary re-executed in driver mode.
 func TestContractPlugin(t *testing.T) {
-	if _, ok := registry.BuiltinFactory(github.Name); !ok {
+	if _, ok := drivers.Lookup(github.Name); !ok {
 		t.Skip("the github driver is not registered among the registry's built-in drivers yet")
 	}
 	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.BuiltinPlugin(github.Name)})

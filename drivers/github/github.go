@@ -1,7 +1,6 @@
 package github
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,6 +54,12 @@ type Config struct {
 	// Scopes are the default scopes (OAuth Apps). GitHub Apps ignore scopes:
 	// their user tokens carry the app's permissions.
 	Scopes []string
+	// Endpoints override the fixed login endpoints (a proxy in front of
+	// GitHub Enterprise Server, say).
+	Endpoints provider.Endpoints
+	// ExtraParams are sent with the authorization, device code and token
+	// requests.
+	ExtraParams map[string]string
 
 	// HTTPClient is used for every request; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
@@ -64,7 +69,7 @@ type Config struct {
 
 // New returns the GitHub driver. It makes no request: the endpoints are
 // derived from BaseURL.
-func New(cfg Config) (provider.Driver, error) {
+func New(cfg Config) (*Driver, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("github: Config.ClientID is required")
 	}
@@ -76,6 +81,9 @@ func New(cfg Config) (provider.Driver, error) {
 		return nil, err
 	}
 	cfg.BaseURL = meta.Issuer
+	if meta, err = cfg.Endpoints.Apply(meta); err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = apiURL(cfg.BaseURL)
 	}
@@ -89,8 +97,11 @@ func New(cfg Config) (provider.Driver, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	base := oidc.Config{Issuer: meta.Issuer, ClientID: cfg.ClientID, Metadata: meta, HTTPClient: cfg.HTTPClient, Now: cfg.Now}
-	// The device flow needs no secret; the inner driver for it gets none.
+	// The generic driver gets the static metadata: its methods call its own
+	// Metadata, not this driver's.
+	base := oidc.Config{Issuer: meta.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Metadata: meta,
+		ExtraParams: cfg.ExtraParams, HTTPClient: cfg.HTTPClient, Now: cfg.Now}
+	// The device flow needs no secret; the driver for it gets none.
 	device, err := oidc.New(base)
 	if err != nil {
 		return nil, fmt.Errorf("github: %w", err)
@@ -100,7 +111,7 @@ func New(cfg Config) (provider.Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github: %w", err)
 	}
-	return &driver{cfg: cfg, meta: meta, device: device, web: web}, nil
+	return &Driver{Driver: web, cfg: cfg, meta: meta, device: device}, nil
 }
 
 // StaticMetadata returns the authorization-server metadata of a GitHub host
@@ -152,25 +163,36 @@ func Claims(issuer string) bool {
 		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
 }
 
-// driver is GitHub's quirks on top of two generic drivers over static
-// metadata: one without the client secret for the device flow, one with it
-// (if configured) for the code exchange and refresh.
-type driver struct {
-	cfg         Config
-	meta        *provider.AuthServerMetadata
-	device, web provider.Driver
+// Driver is GitHub's quirks on top of the generic driver over static
+// metadata. The embedded driver holds the client secret (if configured) for
+// the code exchange and refresh; the device flow goes through a second one
+// without it.
+type Driver struct {
+	*oidc.Driver
+	cfg    Config
+	meta   *provider.AuthServerMetadata
+	device *oidc.Driver
 }
 
 var (
-	_ provider.Driver           = (*driver)(nil)
-	_ provider.DeviceAuthorizer = (*driver)(nil)
-	_ provider.CodeExchanger    = (*driver)(nil)
-	_ provider.Refresher        = (*driver)(nil)
-	_ provider.Challenger       = (*driver)(nil)
-	_ provider.Identifier       = (*driver)(nil)
+	_ provider.Driver           = (*Driver)(nil)
+	_ provider.DeviceAuthorizer = (*Driver)(nil)
+	_ provider.CodeExchanger    = (*Driver)(nil)
+	_ provider.Refresher        = (*Driver)(nil)
+	_ provider.Challenger       = (*Driver)(nil)
+	_ provider.Identifier       = (*Driver)(nil)
+	_ provider.ClientRebinder   = (*Driver)(nil)
 )
 
-func (d *driver) Describe() provider.Description {
+// WithClientID returns a GitHub driver acting for another client, without
+// the secret (it belongs to the configured client).
+func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
+	cfg := d.cfg
+	cfg.ClientID, cfg.ClientSecret = clientID, ""
+	return New(cfg)
+}
+
+func (d *Driver) Describe() provider.Description {
 	return provider.Description{
 		Name:          Name,
 		Version:       Version,
@@ -191,11 +213,7 @@ func (d *driver) Describe() provider.Description {
 	}
 }
 
-func (d *driver) Metadata(context.Context) (*provider.AuthServerMetadata, error) {
-	return d.meta, nil
-}
-
-func (d *driver) scopes(s []string) []string {
+func (d *Driver) scopes(s []string) []string {
 	if len(s) == 0 {
 		return d.cfg.Scopes
 	}

@@ -128,7 +128,7 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := req
 			r.Scopes = tt.scopes
-			u, err := d.(provider.CodeExchanger).AuthCodeURL(ctx, r)
+			u, err := d.AuthCodeURL(ctx, r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +143,7 @@ func TestAuthCodeURL(t *testing.T) {
 	}
 	t.Run("no scope parameter without scopes", func(t *testing.T) {
 		d, _ := github.New(github.Config{ClientID: "Iv1.x"})
-		u, _ := d.(provider.CodeExchanger).AuthCodeURL(ctx, req)
+		u, _ := d.AuthCodeURL(ctx, req)
 		if pu, _ := url.Parse(u); pu.Query().Has("scope") {
 			t.Fatalf("URL = %s", u)
 		}

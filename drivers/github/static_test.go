@@ -1,6 +1,7 @@
 package github_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"slices"
@@ -42,7 +43,7 @@ func TestIdentityAPIURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := d.(provider.Identifier).Identity(logintest.Context(t), &provider.Token{AccessToken: "gho_x"})
+			id, err := d.Identity(logintest.Context(t), &provider.Token{AccessToken: "gho_x"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,8 +97,17 @@ func TestNew(t *testing.T) {
 		!slices.Equal(desc.Grants, []provider.Grant{provider.GrantPKCE, provider.GrantDevice}) || len(desc.Quirks) == 0 {
 		t.Fatalf("description = %+v", desc)
 	}
-	if _, ok := d.(provider.ClientRebinder); ok {
-		t.Error("GitHub does not support client ID metadata documents; the driver must not offer rebinding")
+	// GitHub's metadata offers no client ID metadata documents, so a host
+	// never rebinds; if one did, the driver must stay GitHub's.
+	if m, _ := d.Metadata(context.Background()); m.ClientIDMetadataDocumentSupported {
+		t.Error("GitHub's static metadata claims client ID metadata document support")
+	}
+	rebound, err := d.WithClientID("Iv1.other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := rebound.(*github.Driver); !ok || g.Describe().ClientID != "Iv1.other" || g.Describe().Name != "github" {
+		t.Errorf("WithClientID = %T %+v, want a GitHub driver for Iv1.other", rebound, rebound.Describe())
 	}
 }
 

@@ -78,9 +78,12 @@ type deviceResponse struct {
 
 // StartDevice requests a device code (POST /login/device/code). It asks for
 // JSON; a form-encoded reply (what GitHub sends without Accept) is read too.
-func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
+func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
 	scopes = d.scopes(scopes)
 	form := url.Values{"client_id": {d.cfg.ClientID}}
+	for k, v := range d.cfg.ExtraParams {
+		form.Set(k, v)
+	}
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
@@ -101,8 +104,9 @@ func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 		err = json.Unmarshal(body, &r)
 	}
 	if err != nil {
+		// The decoders' errors may quote the body; name the content type only.
 		return nil, &provider.OAuthError{Endpoint: "device_authorization", Code: "invalid_response", StatusCode: status,
-			Description: "unparseable response: " + excerpt(body)}
+			Description: fmt.Sprintf("unparseable %s response (%d bytes)", contentKind(ct), len(body))}
 	}
 	if r.Error != "" {
 		return nil, translate(&provider.OAuthError{Endpoint: "device_authorization", Code: r.Error,
@@ -110,7 +114,7 @@ func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 	}
 	if status != http.StatusOK || r.DeviceCode == "" || r.UserCode == "" || r.VerificationURI == "" {
 		return nil, &provider.OAuthError{Endpoint: "device_authorization", Code: "invalid_response", StatusCode: status,
-			Description: "no device_code, user_code or verification_uri: " + excerpt(body)}
+			Description: fmt.Sprintf("no device_code, user_code or verification_uri in the %s response", contentKind(ct))}
 	}
 	if err := provider.CheckEndpointURL("verification_uri", r.VerificationURI); err != nil {
 		return nil, fmt.Errorf("github: device code from %s: %w", d.cfg.BaseURL, err)
@@ -121,10 +125,10 @@ func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 		VerificationURI: r.VerificationURI,
 		Scopes:          scopes,
 	}
-	if n, err := strconv.Atoi(r.ExpiresIn.String()); err == nil && n > 0 {
+	if n, err := strconv.ParseFloat(r.ExpiresIn.String(), 64); err == nil && n > 0 {
 		da.ExpiresAt = d.cfg.Now().Add(time.Duration(n) * time.Second)
 	}
-	if n, err := strconv.Atoi(r.Interval.String()); err == nil && n > 0 {
+	if n, err := strconv.ParseFloat(r.Interval.String(), 64); err == nil && n > 0 {
 		da.Interval = time.Duration(n) * time.Second
 	}
 	return da, nil
@@ -133,44 +137,48 @@ func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 // PollDevice makes one token request for the device code. GitHub answers
 // pending, slow_down (with the new interval) and every other error with
 // HTTP 200; the generic driver reads those as errors.
-func (d *driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
-	t, err := d.device.(provider.DeviceAuthorizer).PollDevice(ctx, da)
+func (d *Driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
+	t, err := d.device.PollDevice(ctx, da)
 	return t, translate(err)
 }
 
 // AuthCodeURL builds the authorization request. An empty scope list sends
 // no scope parameter: GitHub then grants an OAuth App public read access
 // only, and a GitHub App its permissions.
-func (d *driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
+func (d *Driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
 	c := &oauth2.Config{
 		ClientID:    d.cfg.ClientID,
 		RedirectURL: req.RedirectURI,
 		Scopes:      d.scopes(req.Scopes),
 		Endpoint:    oauth2.Endpoint{AuthURL: d.meta.AuthorizationEndpoint},
 	}
-	return c.AuthCodeURL(req.State,
+	opts := []oauth2.AuthCodeOption{
 		oauth2.SetAuthURLParam("code_challenge", req.CodeChallenge),
 		oauth2.SetAuthURLParam("code_challenge_method", "S256"),
-	), nil
+	}
+	for k, v := range d.cfg.ExtraParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	return c.AuthCodeURL(req.State, opts...), nil
 }
 
 // Exchange redeems the code with its PKCE verifier. GitHub replies
 // form-encoded (scopes comma-separated), errors with HTTP 200.
-func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
-	t, err := d.web.(provider.CodeExchanger).Exchange(ctx, code, verifier, redirect)
+func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
+	t, err := d.Driver.Exchange(ctx, code, verifier, redirect)
 	return t, translate(err)
 }
 
 // Refresh renews a GitHub App user token. The reply carries a new refresh
 // token and the old one stops working (rotation). OAuth App tokens have no
 // refresh token and never expire.
-func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
-	nt, err := d.web.(provider.Refresher).Refresh(ctx, t)
+func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
+	nt, err := d.Driver.Refresh(ctx, t)
 	return nt, translate(err)
 }
 
 // post sends a form asking for JSON and returns the capped reply.
-func (d *driver) post(ctx context.Context, endpoint string, form url.Values) (status int, contentType string, body []byte, err error) {
+func (d *Driver) post(ctx context.Context, endpoint string, form url.Values) (status int, contentType string, body []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("github: %w", err)
@@ -194,11 +202,13 @@ func isForm(contentType string) bool {
 	return ct == "application/x-www-form-urlencoded" || ct == "text/plain"
 }
 
-func excerpt(b []byte) string {
-	const max = 200
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = s[:max] + "…"
+// contentKind names a reply's format for an error message.
+func contentKind(contentType string) string {
+	if isForm(contentType) {
+		return "form-encoded"
 	}
-	return s
+	if ct, _, _ := mime.ParseMediaType(contentType); ct != "" && ct != "application/json" {
+		return fmt.Sprintf("%q (read as JSON)", ct)
+	}
+	return "JSON"
 }

@@ -9,7 +9,7 @@ import (
 
 // Challenge reads an RFC 6750 §3 Bearer challenge: a 401 or 403 with
 // WWW-Authenticate: Bearer error="insufficient_scope", scope="…".
-func (d *driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
+func (d *Driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
 	return BearerChallenge(resp)
 }
 

@@ -10,11 +10,13 @@
 // except the single device token request, which x/oauth2 only offers inside
 // its own polling loop.
 //
+// Given only an issuer, the driver discovers its metadata at the first
+// login (discovery.AuthServer), like go-oidc's NewProvider; Config.Discover
+// replaces that, Config.Metadata skips it. Issuer drivers embed *Driver and
+// override what differs:
+//
 //	d, err := oidc.New(oidc.Config{
 //		Issuer:   "https://login.example.com",
 //		ClientID: "my-native-app",
-//		Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-//			return discoverer.AuthServer(ctx, iss)
-//		},
 //	})
 package oidc

@@ -13,7 +13,7 @@ import (
 
 // Identity says who the token belongs to: from the ID token, verified with
 // go-oidc against the issuer's keys, else from the userinfo endpoint.
-func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
+func (d *Driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -33,15 +36,22 @@ type Config struct {
 	// apps should not have one (RFC 8252 §8.5).
 	ClientSecret string
 	// Scopes are the default scopes; used when a login asks for none.
+	// Empty means openid.
 	Scopes []string
 
 	// Metadata is the authorization server's metadata, if known up front
 	// (static for issuers that publish none, or already discovered).
 	Metadata *provider.AuthServerMetadata
 	// Discover finds the metadata on first use when Metadata is nil, so no
-	// request is made before the first login (discovery.Discoverer.AuthServer
-	// fits). One of Metadata and Discover is required.
-	Discover func(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error)
+	// request is made before the first login. Nil means
+	// discovery.AuthServer (RFC 8414, then OpenID Connect discovery, cached
+	// for the process).
+	Discover provider.DiscoverFunc
+	// Endpoints override endpoints of the discovered or static metadata.
+	Endpoints provider.Endpoints
+	// ExtraParams are sent with the authorization request, the device
+	// authorization request and every token request (an audience, say).
+	ExtraParams map[string]string
 
 	// HTTPClient is used for token, device and userinfo requests; nil means
 	// a client with a 30 s timeout.
@@ -50,13 +60,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// New returns the generic driver. It makes no request.
-func New(cfg Config) (provider.Driver, error) {
+// New returns the generic driver. It makes no request: given only an
+// issuer it discovers the metadata at the first login.
+func New(cfg Config) (*Driver, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("oidc: Config.ClientID is required")
-	}
-	if cfg.Metadata == nil && cfg.Discover == nil {
-		return nil, errors.New("oidc: Config.Metadata or Config.Discover is required")
 	}
 	if cfg.Metadata != nil {
 		if cfg.Issuer == "" {
@@ -68,8 +76,16 @@ func New(cfg Config) (provider.Driver, error) {
 		if err := cfg.Metadata.Validate(); err != nil {
 			return nil, fmt.Errorf("oidc: %w", err)
 		}
+		m, err := cfg.Endpoints.Apply(cfg.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: %w", err)
+		}
+		cfg.Metadata = m
 	} else if err := provider.CheckEndpointURL("issuer", cfg.Issuer); err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
+	}
+	if cfg.Discover == nil {
+		cfg.Discover = discovery.AuthServer
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -80,11 +96,33 @@ func New(cfg Config) (provider.Driver, error) {
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{"openid"}
 	}
-	return &driver{cfg: cfg}, nil
+	cfg.ExtraParams = maps.Clone(cfg.ExtraParams)
+	return &Driver{cfg: cfg}, nil
 }
 
-// driver is the generic RFC 8414 / OpenID Connect driver.
-type driver struct {
+// Registration is the generic driver's catalogue entry. It claims no
+// issuer by its URL: it is the driver used when no other claims one.
+var Registration = provider.Registration{
+	Name: Name,
+	New: func(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+		var none struct{}
+		if err := cfg.DecodeOptions(Name, &none); err != nil {
+			return nil, err
+		}
+		return New(Config{
+			Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: cfg.Scopes,
+			Metadata: cfg.Metadata, Discover: cfg.Discover, Endpoints: cfg.Endpoints, ExtraParams: cfg.ExtraParams,
+		})
+	},
+}
+
+// Driver is the generic RFC 8414 / OpenID Connect driver. Issuer drivers
+// embed it and override what differs. Go embedding is not virtual: its
+// methods call its own Metadata, not an embedding type's, so an issuer
+// without discovery passes its metadata in Config.Metadata.
+//
+// A Driver is safe for concurrent use.
+type Driver struct {
 	cfg Config
 
 	mu   sync.Mutex
@@ -93,30 +131,41 @@ type driver struct {
 }
 
 var (
-	_ provider.Driver           = (*driver)(nil)
-	_ provider.DeviceAuthorizer = (*driver)(nil)
-	_ provider.CodeExchanger    = (*driver)(nil)
-	_ provider.Refresher        = (*driver)(nil)
-	_ provider.Challenger       = (*driver)(nil)
-	_ provider.Identifier       = (*driver)(nil)
-	_ provider.ClientRebinder   = (*driver)(nil)
+	_ provider.Driver           = (*Driver)(nil)
+	_ provider.DeviceAuthorizer = (*Driver)(nil)
+	_ provider.CodeExchanger    = (*Driver)(nil)
+	_ provider.Refresher        = (*Driver)(nil)
+	_ provider.Challenger       = (*Driver)(nil)
+	_ provider.Identifier       = (*Driver)(nil)
+	_ provider.ClientRebinder   = (*Driver)(nil)
 )
 
-// WithClientID returns a driver for the same issuer acting for another
-// client (a CIMD URL). It shares the metadata already discovered.
-func (d *driver) WithClientID(clientID string) (provider.Driver, error) {
+// Config returns the driver's configuration with its defaults filled in
+// and, once discovered, the metadata: what an embedding driver copies to
+// build another instance (WithClientID).
+func (d *Driver) Config() Config {
 	cfg := d.cfg
-	cfg.ClientID = clientID
-	cfg.ClientSecret = ""
 	d.mu.Lock()
 	if d.meta != nil {
 		cfg.Metadata = d.meta
+		cfg.Endpoints = provider.Endpoints{} // already applied
 	}
 	d.mu.Unlock()
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.ExtraParams = maps.Clone(cfg.ExtraParams)
+	return cfg
+}
+
+// WithClientID returns a driver for the same issuer acting for another
+// client (a CIMD URL). It shares the metadata already discovered.
+func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
+	cfg := d.Config()
+	cfg.ClientID = clientID
+	cfg.ClientSecret = ""
 	return New(cfg)
 }
 
-func (d *driver) Describe() provider.Description {
+func (d *Driver) Describe() provider.Description {
 	return provider.Description{
 		Name:          Name,
 		Version:       Version,
@@ -126,7 +175,7 @@ func (d *driver) Describe() provider.Description {
 	}
 }
 
-func (d *driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
+func (d *Driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.meta != nil {
@@ -140,6 +189,9 @@ func (d *driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, er
 		}
 		if m.Issuer != d.cfg.Issuer {
 			return nil, fmt.Errorf("oidc: discovered issuer %q, configured %q: %w", m.Issuer, d.cfg.Issuer, provider.ErrIssuerMismatch)
+		}
+		if m, err = d.cfg.Endpoints.Apply(m); err != nil {
+			return nil, fmt.Errorf("oidc: %w", err)
 		}
 	}
 	d.meta = m
@@ -156,11 +208,11 @@ func (d *driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, er
 	return m, nil
 }
 
-// oauth2Config builds the x/oauth2 configuration for one request.
-func (d *driver) oauth2Config(m *provider.AuthServerMetadata, redirect string, scopes []string) *oauth2.Config {
+// oauth2Config builds the x/oauth2 configuration for an authorization or
+// device authorization request.
+func (d *Driver) oauth2Config(m *provider.AuthServerMetadata, redirect string, scopes []string) *oauth2.Config {
 	style := oauth2.AuthStyleInParams
-	if d.cfg.ClientSecret != "" && (len(m.TokenEndpointAuthMethodsSupported) == 0 ||
-		slices.Contains(m.TokenEndpointAuthMethodsSupported, "client_secret_basic")) {
+	if d.clientSecretBasic(m) {
 		style = oauth2.AuthStyleInHeader
 	}
 	return &oauth2.Config{
@@ -177,65 +229,18 @@ func (d *driver) oauth2Config(m *provider.AuthServerMetadata, redirect string, s
 	}
 }
 
-func (d *driver) clientContext(ctx context.Context) context.Context {
+func (d *Driver) clientContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, d.cfg.HTTPClient)
 }
 
-func (d *driver) scopes(s []string) []string {
+func (d *Driver) scopes(s []string) []string {
 	if len(s) == 0 {
 		return d.cfg.Scopes
 	}
 	return s
 }
 
-func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
-	m, err := d.Metadata(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if m.DeviceAuthorizationEndpoint == "" {
-		return nil, fmt.Errorf("oidc: %s advertises no device_authorization_endpoint: %w", m.Issuer, provider.ErrGrantUnsupported)
-	}
-	scopes = d.scopes(scopes)
-	r, err := d.oauth2Config(m, "", scopes).DeviceAuth(d.clientContext(ctx))
-	if err != nil {
-		return nil, tokenEndpointError("device_authorization", err)
-	}
-	if r.DeviceCode == "" || r.UserCode == "" || r.VerificationURI == "" {
-		return nil, fmt.Errorf("oidc: device authorization response from %s lacks device_code, user_code or verification_uri", m.DeviceAuthorizationEndpoint)
-	}
-	if err := checkVerificationURI(m.Issuer, r.VerificationURI); err != nil {
-		return nil, err
-	}
-	return &provider.DeviceAuthorization{
-		DeviceCode:              r.DeviceCode,
-		UserCode:                r.UserCode,
-		VerificationURI:         r.VerificationURI,
-		VerificationURIComplete: r.VerificationURIComplete,
-		ExpiresAt:               r.Expiry,
-		Interval:                time.Duration(r.Interval) * time.Second,
-		Scopes:                  scopes,
-	}, nil
-}
-
-// checkVerificationURI refuses a verification URI that is not https (or
-// loopback http): it is shown to the user as the place to log in.
-func checkVerificationURI(issuer, uri string) error {
-	if err := provider.CheckEndpointURL("verification_uri", uri); err != nil {
-		return fmt.Errorf("oidc: device authorization from %s: %w", issuer, err)
-	}
-	return nil
-}
-
-func (d *driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
-	m, err := d.Metadata(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return d.pollDevice(ctx, m, da)
-}
-
-func (d *driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
+func (d *Driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
 	m, err := d.Metadata(ctx)
 	if err != nil {
 		return "", err
@@ -243,25 +248,27 @@ func (d *driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) 
 	if m.AuthorizationEndpoint == "" {
 		return "", fmt.Errorf("oidc: %s advertises no authorization_endpoint: %w", m.Issuer, provider.ErrGrantUnsupported)
 	}
-	return d.oauth2Config(m, req.RedirectURI, d.scopes(req.Scopes)).AuthCodeURL(req.State,
+	opts := append(d.extraParams(),
 		oauth2.SetAuthURLParam("code_challenge", req.CodeChallenge),
 		oauth2.SetAuthURLParam("code_challenge_method", "S256"),
-	), nil
+	)
+	return d.oauth2Config(m, req.RedirectURI, d.scopes(req.Scopes)).AuthCodeURL(req.State, opts...), nil
 }
 
-func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
+func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
 	m, err := d.Metadata(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := d.oauth2Config(m, redirect, nil).Exchange(d.clientContext(ctx), code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		return nil, tokenEndpointError("token", err)
-	}
-	return fromOAuth2(t), nil
+	return d.tokenRequest(ctx, m, url.Values{
+		"grant_type":    {provider.GrantTypeAuthorizationCode},
+		"code":          {code},
+		"code_verifier": {verifier},
+		"redirect_uri":  {redirect},
+	})
 }
 
-func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
+func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	if t.RefreshToken == "" {
 		return nil, fmt.Errorf("oidc: token has no refresh token: %w", provider.ErrInvalidGrant)
 	}
@@ -269,34 +276,10 @@ func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Toke
 	if err != nil {
 		return nil, err
 	}
-	// An expired token with only the refresh token makes x/oauth2 refresh now.
-	src := d.oauth2Config(m, "", nil).TokenSource(d.clientContext(ctx), &oauth2.Token{
-		RefreshToken: t.RefreshToken,
-		Expiry:       time.Unix(1, 0),
+	return d.tokenRequest(ctx, m, url.Values{
+		"grant_type":    {provider.GrantTypeRefreshToken},
+		"refresh_token": {t.RefreshToken},
 	})
-	nt, err := src.Token()
-	if err != nil {
-		return nil, tokenEndpointError("token", err)
-	}
-	return fromOAuth2(nt), nil
-}
-
-// fromOAuth2 converts an x/oauth2 token. Scopes come from the "scope"
-// field, space-separated (RFC 6749 §3.3); commas are accepted too.
-func fromOAuth2(t *oauth2.Token) *provider.Token {
-	out := &provider.Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.Type(),
-		RefreshToken: t.RefreshToken,
-		Expiry:       t.Expiry,
-	}
-	if s, ok := t.Extra("scope").(string); ok {
-		out.Scopes = ParseScopes(s)
-	}
-	if id, ok := t.Extra("id_token").(string); ok {
-		out.IDToken = id
-	}
-	return out
 }
 
 // ParseScopes splits a scope string on spaces and commas, dropping empties.
@@ -317,16 +300,7 @@ func tokenEndpointError(endpoint string, err error) error {
 	}
 	if oe.Code == "" {
 		oe.Code = "invalid_response"
-		oe.Description = "no OAuth error in the response: " + excerpt(re.Body)
+		oe.Description = "no OAuth error in the response"
 	}
 	return oe
-}
-
-func excerpt(b []byte) string {
-	const max = 200
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

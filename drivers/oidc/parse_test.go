@@ -105,7 +105,9 @@ func TestNewValidates(t *testing.T) {
 		cfg  Config
 	}{
 		{"no client", Config{Metadata: meta}},
-		{"no metadata nor discover", Config{ClientID: "c", Issuer: "https://as.example"}},
+		{"no metadata nor issuer", Config{ClientID: "c"}},
+		{"http issuer to discover", Config{ClientID: "c", Issuer: "http://as.example"}},
+		{"bad endpoint override", Config{ClientID: "c", Metadata: meta, Endpoints: provider.Endpoints{Token: "http://as.example/token"}}},
 		{"issuer differs", Config{ClientID: "c", Issuer: "https://other.example", Metadata: meta}},
 		{"http endpoint", Config{ClientID: "c", Metadata: &provider.AuthServerMetadata{Issuer: "https://as.example", TokenEndpoint: "http://as.example/token"}}},
 	}

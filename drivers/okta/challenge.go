@@ -11,7 +11,7 @@ import (
 // Challenge reads RFC 6750 §3 insufficient_scope challenges, which Okta's
 // APIs send on a 403. A DPoP-bound token is challenged in the DPoP scheme
 // with the same parameters (RFC 9449 §7.1); it is read the same way.
-func (d *driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
+func (d *Driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
 	h := resp.Header.Clone()
 	if h == nil {
 		h = http.Header{}

@@ -3,10 +3,10 @@ package okta_test
 import (
 	"testing"
 
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
 )
 
@@ -32,15 +32,15 @@ func fakeOP(configure func(*fakeOkta), options map[string]string) func(t *testin
 func TestContractInProcess(t *testing.T) {
 	custom := map[string]string{"authorization_server_id": "default"}
 	t.Run("custom server", func(t *testing.T) {
-		drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil, custom), NewDriver: drivertest.InProcess(okta.Factory)})
+		drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil, custom), NewDriver: drivertest.InProcess(okta.Registration.New)})
 	})
 	t.Run("org server, DPoP required", func(t *testing.T) {
-		drivertest.Run(t, drivertest.Suite{OP: fakeOP(func(f *fakeOkta) { f.requireDPoP = true }, nil), NewDriver: drivertest.InProcess(okta.Factory)})
+		drivertest.Run(t, drivertest.Suite{OP: fakeOP(func(f *fakeOkta) { f.requireDPoP = true }, nil), NewDriver: drivertest.InProcess(okta.Registration.New)})
 	})
 }
 
 func TestContractPlugin(t *testing.T) {
-	if _, ok := registry.BuiltinFactory(okta.Name); !ok {
+	if _, ok := drivers.Lookup(okta.Name); !ok {
 		t.Skip("the okta driver is not registered among the registry's built-in drivers yet")
 	}
 	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil, map[string]string{"authorization_server_id": "default"}), NewDriver: drivertest.BuiltinPlugin(okta.Name)})

@@ -121,7 +121,7 @@ func TestNew(t *testing.T) {
 	meta := &provider.AuthServerMetadata{Issuer: "https://acme.okta.com", TokenEndpoint: "https://acme.okta.com/oauth2/v1/token"}
 	for name, cfg := range map[string]okta.Config{
 		"no client":       {Metadata: meta},
-		"no metadata":     {ClientID: "c", Issuer: "https://acme.okta.com"},
+		"no issuer":       {ClientID: "c"},
 		"issuer mismatch": {ClientID: "c", Issuer: "https://other.okta.com", Metadata: meta},
 		"http issuer":     {ClientID: "c", Issuer: "http://acme.okta.com", Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) { return nil, nil }},
 	} {

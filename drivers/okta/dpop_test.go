@@ -100,7 +100,7 @@ func TestChallenge(t *testing.T) {
 		{"no challenge", 403, nil, false, nil},
 		{"200", 200, []string{read("insufficient_scope.header")}, false, nil},
 	}
-	d := &driver{}
+	d := &Driver{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := http.Header{}

@@ -48,54 +48,50 @@ func translate(op operation, err error) error {
 	return err
 }
 
-func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
+func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return nil, err
 	}
 	scopes = d.loginScopes(scopes)
-	da, err := d.inner.(provider.DeviceAuthorizer).StartDevice(ctx, scopes)
+	da, err := d.Driver.StartDevice(ctx, scopes)
 	return da, translate(opDevice, err)
 }
 
-func (d *driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
+func (d *Driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return nil, err
 	}
-	t, err := d.inner.(provider.DeviceAuthorizer).PollDevice(ctx, da)
+	t, err := d.Driver.PollDevice(ctx, da)
 	return d.issued(t, translate(opDevice, err))
 }
 
-func (d *driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
+func (d *Driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return "", err
 	}
 	req.Scopes = d.loginScopes(req.Scopes)
-	return d.inner.(provider.CodeExchanger).AuthCodeURL(ctx, req)
+	return d.Driver.AuthCodeURL(ctx, req)
 }
 
-func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
+func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return nil, err
 	}
-	t, err := d.inner.(provider.CodeExchanger).Exchange(ctx, code, verifier, redirect)
+	t, err := d.Driver.Exchange(ctx, code, verifier, redirect)
 	return d.issued(t, translate(opCode, err))
 }
 
-func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
+func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	if _, err := d.Metadata(ctx); err != nil {
 		return nil, err
 	}
-	nt, err := d.inner.(provider.Refresher).Refresh(ctx, t)
+	nt, err := d.Driver.Refresh(ctx, t)
 	return d.issued(nt, translate(opRefresh, err))
-}
-
-func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
-	return d.inner.(provider.Identifier).Identity(ctx, t)
 }
 
 // loginScopes is scopes(requested); the first time it adds offline_access
 // it says so.
-func (d *driver) loginScopes(requested []string) []string {
+func (d *Driver) loginScopes(requested []string) []string {
 	s := d.scopes(requested)
 	if !d.cfg.DisableRefresh {
 		d.offlineOnce.Do(func() {
@@ -109,7 +105,7 @@ func (d *driver) loginScopes(requested []string) []string {
 // issued notes, once, a DPoP-bound token (token type DPoP): an API that
 // enforces the binding wants a proof with each request (RFC 9449 §7), and
 // a Bearer header alone will be refused there.
-func (d *driver) issued(t *provider.Token, err error) (*provider.Token, error) {
+func (d *Driver) issued(t *provider.Token, err error) (*provider.Token, error) {
 	if err == nil && t != nil && strings.EqualFold(t.TokenType, "DPoP") {
 		d.boundOnce.Do(func() {
 			d.cfg.Logger.Warn("okta: Okta issued a DPoP-bound access token; APIs that enforce DPoP need a proof with each request (RFC 9449 §7), not only the token",

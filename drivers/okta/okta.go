@@ -13,9 +13,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -56,11 +56,16 @@ type Config struct {
 
 	// Metadata is the authorization server's metadata, if known up front.
 	Metadata *provider.AuthServerMetadata
-	// Discover finds the metadata on first use when Metadata is nil. Custom
-	// servers serve it at the issuer with the well-known path appended:
-	// pass DiscoveryFallbacks(issuer) to the discoverer. One of Metadata
-	// and Discover is required.
-	Discover func(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error)
+	// Discover finds the metadata on first use when Metadata is nil. Nil
+	// means the process-wide discovery.Default with DiscoveryFallbacks:
+	// custom servers serve their metadata at the issuer with the
+	// well-known path appended.
+	Discover provider.DiscoverFunc
+	// Endpoints override endpoints of the discovered metadata.
+	Endpoints provider.Endpoints
+	// ExtraParams are sent with the authorization, device authorization
+	// and token requests.
+	ExtraParams map[string]string
 
 	// HTTPClient is used for every request; nil means a client with a 30 s
 	// timeout. Its transport is wrapped to add DPoP proofs to token requests.
@@ -74,7 +79,7 @@ type Config struct {
 
 // New returns the Okta driver. It makes no request. Each driver holds its
 // own DPoP key, in memory only.
-func New(cfg Config) (provider.Driver, error) {
+func New(cfg Config) (*Driver, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("okta: Config.ClientID is required")
 	}
@@ -106,14 +111,19 @@ func New(cfg Config) (provider.Driver, error) {
 		proofs.base = http.DefaultTransport
 	}
 	client.Transport = proofs
+	if cfg.Discover == nil {
+		cfg.Discover = discover
+	}
 	inner, err := oidc.New(oidc.Config{
-		Issuer:     cfg.Issuer,
-		ClientID:   cfg.ClientID,
-		Scopes:     cfg.Scopes,
-		Metadata:   cfg.Metadata,
-		Discover:   cfg.Discover,
-		HTTPClient: &client,
-		Now:        cfg.Now,
+		Issuer:      cfg.Issuer,
+		ClientID:    cfg.ClientID,
+		Scopes:      cfg.Scopes,
+		Metadata:    cfg.Metadata,
+		Discover:    cfg.Discover,
+		Endpoints:   cfg.Endpoints,
+		ExtraParams: cfg.ExtraParams,
+		HTTPClient:  &client,
+		Now:         cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)
@@ -121,7 +131,7 @@ func New(cfg Config) (provider.Driver, error) {
 	if cfg.Issuer == "" {
 		cfg.Issuer = cfg.Metadata.Issuer
 	}
-	return &driver{cfg: cfg, inner: inner, dpop: proofs}, nil
+	return &Driver{Driver: inner, cfg: cfg, dpop: proofs}, nil
 }
 
 // Claims reports whether the issuer is on an Okta-hosted domain:
@@ -139,6 +149,12 @@ func Claims(issuer string) bool {
 		}
 	}
 	return false
+}
+
+// discover is the default discovery: the standard candidates, then Okta's
+// appended forms.
+func discover(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error) {
+	return discovery.Default.AuthServer(ctx, issuer, DiscoveryFallbacks(issuer)...)
 }
 
 // DiscoveryFallbacks lists the metadata URLs Okta serves for issuer, for a
@@ -159,29 +175,29 @@ func DiscoveryFallbacks(issuer string) []string {
 	}
 }
 
-// driver is Okta's quirks on top of the generic driver: offline_access,
-// errors that say which app setting to change, and DPoP on token requests
-// (through the HTTP client's transport, so every grant gets it).
-type driver struct {
-	cfg   Config
-	inner provider.Driver
-	dpop  *dpopTransport
-	meta  atomic.Pointer[provider.AuthServerMetadata] // once known
+// Driver is Okta's quirks on top of the generic driver it embeds:
+// offline_access, errors that say which app setting to change, and DPoP on
+// token requests (through the HTTP client's transport, so every grant gets
+// it). Identity is the generic driver's.
+type Driver struct {
+	*oidc.Driver
+	cfg  Config
+	dpop *dpopTransport
 
 	offlineOnce, boundOnce sync.Once
 }
 
 var (
-	_ provider.Driver           = (*driver)(nil)
-	_ provider.DeviceAuthorizer = (*driver)(nil)
-	_ provider.CodeExchanger    = (*driver)(nil)
-	_ provider.Refresher        = (*driver)(nil)
-	_ provider.Challenger       = (*driver)(nil)
-	_ provider.Identifier       = (*driver)(nil)
-	_ provider.ClientRebinder   = (*driver)(nil)
+	_ provider.Driver           = (*Driver)(nil)
+	_ provider.DeviceAuthorizer = (*Driver)(nil)
+	_ provider.CodeExchanger    = (*Driver)(nil)
+	_ provider.Refresher        = (*Driver)(nil)
+	_ provider.Challenger       = (*Driver)(nil)
+	_ provider.Identifier       = (*Driver)(nil)
+	_ provider.ClientRebinder   = (*Driver)(nil)
 )
 
-func (d *driver) Describe() provider.Description {
+func (d *Driver) Describe() provider.Description {
 	refresh := "refresh: offline_access is added to every login so Okta issues a refresh token (the app needs the Refresh Token grant type)"
 	if d.cfg.DisableRefresh {
 		refresh = "refresh disabled (DisableRefresh): offline_access is not requested, so Okta issues no refresh token"
@@ -205,32 +221,31 @@ func (d *driver) Describe() provider.Description {
 
 // Metadata returns the discovered (or given) metadata and tells the DPoP
 // transport where the token endpoint is.
-func (d *driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
-	m, err := d.inner.Metadata(ctx)
+func (d *Driver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
+	m, err := d.Driver.Metadata(ctx)
 	if err != nil {
 		return nil, err
 	}
 	d.dpop.setTokenEndpoint(m.TokenEndpoint)
-	d.meta.Store(m)
 	return m, nil
 }
 
 // WithClientID returns a driver for the same issuer acting for another
 // client (a CIMD URL), with its own DPoP key. It reuses the metadata
 // already discovered.
-func (d *driver) WithClientID(clientID string) (provider.Driver, error) {
+func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
 	cfg := d.cfg
 	cfg.ClientID = clientID
 	cfg.RequireDPoP = cfg.RequireDPoP || d.dpop.enabled()
-	if m := d.meta.Load(); m != nil {
-		cfg.Metadata = m
+	if inner := d.Driver.Config(); inner.Metadata != nil {
+		cfg.Metadata, cfg.Endpoints = inner.Metadata, inner.Endpoints
 	}
 	return New(cfg)
 }
 
 // scopes returns the scopes for a login, with offline_access added unless
 // refresh is disabled.
-func (d *driver) scopes(requested []string) []string {
+func (d *Driver) scopes(requested []string) []string {
 	s := slices.Clone(requested)
 	if len(s) == 0 {
 		s = slices.Clone(d.cfg.Scopes)

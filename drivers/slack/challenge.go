@@ -14,7 +14,7 @@ import (
 // (invalid_auth, token_expired, token_revoked, not_in_channel, …) is not a
 // scope challenge. A host must therefore hand Slack replies to Challenge
 // whatever their status.
-func (d *driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
+func (d *Driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
 	return challenge(resp)
 }
 

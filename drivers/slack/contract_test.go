@@ -3,10 +3,10 @@ package slack_test
 import (
 	"testing"
 
+	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/drivers/slack"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
 	"github.com/mcpauth/mcpauth/sdk/drivertest"
 )
 
@@ -25,11 +25,11 @@ func (o contractOP) DriverConfig() provider.DriverConfig {
 func fakeOP(t *testing.T) drivertest.OP { return contractOP{f: newFakeSlack(t, nil)} }
 
 func TestContractInProcess(t *testing.T) {
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.InProcess(slack.Factory)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.InProcess(slack.Registration.New)})
 }
 
 func TestContractPlugin(t *testing.T) {
-	if _, ok := registry.BuiltinFactory(slack.Name); !ok {
+	if _, ok := drivers.Lookup(slack.Name); !ok {
 		t.Skip("the slack driver is not registered among the registry's built-in drivers yet")
 	}
 	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.BuiltinPlugin(slack.Name)})

@@ -2,25 +2,36 @@ package slack
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Options are the driver's settings under options: in configuration.
-var Options = []string{
-	"client_secret", // sent with the code exchange and refresh (see Config.ClientSecret)
+type Options struct {
+	// ClientSecret is accepted for configuration files written before the
+	// top-level client_secret field; that field wins when both are set.
+	ClientSecret string `option:"client_secret"`
 }
 
-// Factory builds the driver from a host's configuration: the issuer is
-// Slack's host (empty means https://slack.com). It makes no request.
-func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-	if err := cfg.CheckOptions(Name, Options...); err != nil {
-		return nil, err
-	}
-	return New(Config{
-		BaseURL:      cfg.Issuer,
-		ClientID:     cfg.ClientID,
-		ClientSecret: cfg.Options["client_secret"],
-		Scopes:       cfg.Scopes,
-	})
+// Registration is the driver's catalogue entry: the issuer is Slack's host
+// (empty means https://slack.com). Its factory makes no request.
+var Registration = provider.Registration{
+	Name:   Name,
+	Claims: Claims,
+	Claim:  "slack claims https://slack.com (OAuth v2 user tokens, PKCE only)",
+	New: func(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+		var opts Options
+		if err := cfg.DecodeOptions(Name, &opts); err != nil {
+			return nil, err
+		}
+		if !cfg.Endpoints.IsZero() || len(cfg.ExtraParams) > 0 {
+			return nil, errors.New("slack: endpoints and extra_params are not supported: Slack's OAuth v2 is not RFC 6749 and its endpoints are fixed")
+		}
+		secret := cfg.ClientSecret
+		if secret == "" {
+			secret = opts.ClientSecret
+		}
+		return New(Config{BaseURL: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: secret, Scopes: cfg.Scopes})
+	},
 }

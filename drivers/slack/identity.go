@@ -10,7 +10,7 @@ import (
 
 // Identity asks auth.test who the token belongs to. It needs no scope. The
 // subject is team_id/user_id; the display name is the user and workspace.
-func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
+func (d *Driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
 	status, body, err := d.post(ctx, d.cfg.BaseURL+authTestPath, nil, t.AccessToken)
 	if err != nil {
 		return nil, err

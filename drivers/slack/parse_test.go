@@ -95,7 +95,7 @@ func TestChallenge(t *testing.T) {
 		{"not JSON", 403, []byte(`<html>forbidden</html>`), false, nil, ""},
 		{"empty body", 429, nil, false, nil, ""},
 	}
-	d := &driver{}
+	d := &Driver{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, ok := d.Challenge(provider.APIResponse{StatusCode: tt.status, Body: tt.body})

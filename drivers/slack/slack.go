@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -66,7 +67,7 @@ type Config struct {
 }
 
 // New returns the Slack driver. It makes no request.
-func New(cfg Config) (provider.Driver, error) {
+func New(cfg Config) (*Driver, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("slack: Config.ClientID is required")
 	}
@@ -87,7 +88,14 @@ func New(cfg Config) (provider.Driver, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &driver{cfg: cfg, meta: meta}, nil
+	// The generic driver serves the static metadata; Slack's own wire
+	// format needs every grant method overridden.
+	base, err := oidc.New(oidc.Config{Issuer: meta.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Metadata: meta,
+		HTTPClient: cfg.HTTPClient, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	return &Driver{Driver: base, cfg: cfg, meta: meta}, nil
 }
 
 // StaticMetadata returns the authorization-server metadata of Slack's OAuth
@@ -127,23 +135,47 @@ func Claims(issuer string) bool {
 		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
 }
 
-// driver is the Slack OAuth v2 user-token flow. Slack's wire format is not
+// Driver is the Slack OAuth v2 user-token flow. Slack's wire format is not
 // RFC 6749 (user_scope, authed_user nesting, ok:false errors with HTTP 200),
-// so it makes its own requests rather than going through drivers/oidc.
-type driver struct {
+// so it overrides every grant method of the generic driver it embeds, which
+// still serves the static metadata.
+type Driver struct {
+	*oidc.Driver
 	cfg  Config
 	meta *provider.AuthServerMetadata
 }
 
 var (
-	_ provider.Driver        = (*driver)(nil)
-	_ provider.CodeExchanger = (*driver)(nil)
-	_ provider.Refresher     = (*driver)(nil)
-	_ provider.Challenger    = (*driver)(nil)
-	_ provider.Identifier    = (*driver)(nil)
+	_ provider.Driver         = (*Driver)(nil)
+	_ provider.CodeExchanger  = (*Driver)(nil)
+	_ provider.Refresher      = (*Driver)(nil)
+	_ provider.Challenger     = (*Driver)(nil)
+	_ provider.Identifier     = (*Driver)(nil)
+	_ provider.ClientRebinder = (*Driver)(nil)
 )
 
-func (d *driver) Describe() provider.Description {
+// WithClientID returns a Slack driver acting for another client, without
+// the secret (it belongs to the configured client).
+func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
+	cfg := d.cfg
+	cfg.ClientID, cfg.ClientSecret = clientID, ""
+	return New(cfg)
+}
+
+// StartDevice refuses: Slack has no device grant. (The embedded generic
+// driver would find no device endpoint either; this says why.)
+func (d *Driver) StartDevice(context.Context, []string) (*provider.DeviceAuthorization, error) {
+	return nil, errNoDeviceGrant
+}
+
+// PollDevice refuses: Slack has no device grant.
+func (d *Driver) PollDevice(context.Context, *provider.DeviceAuthorization) (*provider.Token, error) {
+	return nil, errNoDeviceGrant
+}
+
+var errNoDeviceGrant = fmt.Errorf("slack: Slack has no device grant; log in with grant: pkce: %w", provider.ErrGrantUnsupported)
+
+func (d *Driver) Describe() provider.Description {
 	return provider.Description{
 		Name:          Name,
 		Version:       Version,
@@ -161,8 +193,4 @@ func (d *driver) Describe() provider.Description {
 			"identity: auth.test (team and user); Sign in with Slack (OpenID Connect) is a separate, identity-only flow",
 		},
 	}
-}
-
-func (d *driver) Metadata(context.Context) (*provider.AuthServerMetadata, error) {
-	return d.meta, nil
 }

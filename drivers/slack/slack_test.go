@@ -92,8 +92,12 @@ func TestLoginWithoutRotation(t *testing.T) {
 func TestNoDeviceGrant(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	if _, ok := d.(provider.DeviceAuthorizer); ok {
+	if d.Describe().Offers(provider.GrantDevice) {
 		t.Fatal("the Slack driver offers a device grant")
+	}
+	// The generic driver it embeds has StartDevice; Slack's refuses.
+	if _, err := d.(provider.DeviceAuthorizer).StartDevice(logintest.Context(t), nil); !errors.Is(err, provider.ErrGrantUnsupported) {
+		t.Fatalf("StartDevice: err = %v, want ErrGrantUnsupported", err)
 	}
 	_, err := logintest.PKCELogin(t, d, login.PreferDevice, nil)
 	if !errors.Is(err, provider.ErrGrantUnsupported) {
@@ -133,7 +137,7 @@ func TestAuthCodeURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := d.(provider.CodeExchanger).AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{
+	u, err := d.AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{
 		State: "s", CodeChallenge: "c", RedirectURI: "http://127.0.0.1:9/callback", Scopes: []string{"channels:history", "users:read"},
 	})
 	if err != nil {
@@ -147,7 +151,7 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Fatalf("URL = %s", u)
 	}
 	d, _ = slack.New(slack.Config{ClientID: "1.2"})
-	if _, err := d.(provider.CodeExchanger).AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{State: "s"}); err == nil {
+	if _, err := d.AuthCodeURL(logintest.Context(t), provider.AuthCodeRequest{State: "s"}); err == nil {
 		t.Error("no scopes at all accepted")
 	}
 }

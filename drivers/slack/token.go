@@ -32,7 +32,7 @@ var errorSentinels = map[string]error{
 
 // AuthCodeURL builds the OAuth v2 authorization request. The scopes go in
 // user_scope, comma-separated; scope (bot scopes) is never sent.
-func (d *driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
+func (d *Driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
 	scopes := req.Scopes
 	if len(scopes) == 0 {
 		scopes = d.cfg.Scopes
@@ -55,7 +55,7 @@ func (d *driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (s
 }
 
 // Exchange redeems the code with its PKCE verifier at oauth.v2.access.
-func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
+func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
 	return d.access(ctx, url.Values{
 		"grant_type":    {provider.GrantTypeAuthorizationCode},
 		"code":          {code},
@@ -66,7 +66,7 @@ func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) 
 
 // Refresh renews a rotating user token. Slack revokes the refresh token
 // used and returns a new one with the new access token.
-func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
+func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	if t.RefreshToken == "" {
 		return nil, fmt.Errorf("slack: token has no refresh token (token rotation is off for the app): %w", provider.ErrInvalidGrant)
 	}
@@ -97,7 +97,7 @@ type slackToken struct {
 	ExpiresIn    int64  `json:"expires_in"`
 }
 
-func (d *driver) access(ctx context.Context, form url.Values) (*provider.Token, error) {
+func (d *Driver) access(ctx context.Context, form url.Values) (*provider.Token, error) {
 	form.Set("client_id", d.cfg.ClientID)
 	if d.cfg.ClientSecret != "" {
 		form.Set("client_secret", d.cfg.ClientSecret)
@@ -113,7 +113,7 @@ func (d *driver) access(ctx context.Context, form url.Values) (*provider.Token, 
 // (none when nil) and accessToken as the Bearer token (none when ""), and
 // returns the HTTP status and at most maxResponse bytes of the reply. The
 // reply is not judged: Slack answers errors with 200 and ok:false.
-func (d *driver) post(ctx context.Context, endpoint string, form url.Values, accessToken string) (int, []byte, error) {
+func (d *Driver) post(ctx context.Context, endpoint string, form url.Values, accessToken string) (int, []byte, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())

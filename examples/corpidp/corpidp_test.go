@@ -89,7 +89,7 @@ providers:
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	login := &login.Login{
-		Preference: p.Grant,
+		Preference: login.GrantPreference(p.Grant),
 		Device:     login.DevicePoller{Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(d / 100); return ctx.Err() }},
 		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
 			return op.ApproveDevice(ctx, da.UserCode)

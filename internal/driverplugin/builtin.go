@@ -7,11 +7,6 @@ import (
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// BuiltinDriverEnv names the built-in driver a re-executed host binary must
-// serve. Together with go-plugin's magic cookie it switches the binary into
-// driver mode (ServeBuiltins).
-const BuiltinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
-
 var (
 	builtinMu sync.Mutex
 	builtins  = map[string]provider.DriverFactory{}
@@ -29,11 +24,7 @@ func ServeBuiltins(catalog []provider.Registration) {
 		builtins[r.Name] = r.New
 	}
 	builtinMu.Unlock()
-	name := os.Getenv(BuiltinDriverEnv)
-	if name == "" || os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
-		return
-	}
-	if f, ok := builtinFactory(name); ok {
+	if f, ok := builtinFactory(BuiltinDriverMode(os.Getenv)); ok {
 		Serve(f)
 	}
 }

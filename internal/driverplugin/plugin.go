@@ -34,6 +34,23 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "7f3c2a9e-mcpauth-driver",
 }
 
+// BuiltinDriverEnv names the built-in driver a re-executed host binary must
+// serve: hosts run built-in drivers as subprocesses of their own binary, so
+// nothing extra is installed. Together with the magic cookie it switches
+// the binary into driver mode (package drivers does the switch; the
+// registry sets the variable).
+const BuiltinDriverEnv = "MCPAUTH_BUILTIN_DRIVER"
+
+// BuiltinDriverMode returns the name of the built-in driver this process
+// was started to serve, or "" for an ordinary start: both the driver name
+// and go-plugin's magic cookie must be set.
+func BuiltinDriverMode(getenv func(string) string) string {
+	if getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		return ""
+	}
+	return getenv(BuiltinDriverEnv)
+}
+
 // Plugins returns the versioned plugin set. On the host side, server is nil.
 func Plugins(server *Server) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
