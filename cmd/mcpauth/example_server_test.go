@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -93,7 +94,7 @@ func TestExampleServerVerb(t *testing.T) {
 	s := startRawMCP(t, exec.Command(bin, exampleServerVerb),
 		"MCPAUTH_NAME=corp", "MCPAUTH_ISSUER="+idp.Issuer, "MCPAUTH_CLIENT_ID="+idp.ClientID,
 		"MCPAUTH_API=http://127.0.0.1:1/v1", "MCPAUTH_GRANT=device", "MCPAUTH_MODE=lazy")
-	s.initialize()
+	s.initialize(map[string]any{})
 	if got, want := s.toolNames(), []string{"corp_call_api", "corp_whoami", "hello", "ping"}; !slices.Equal(got, want) {
 		t.Errorf("tools/list: %v, want %v", got, want)
 	}
@@ -111,6 +112,39 @@ func TestExampleServerVerb(t *testing.T) {
 	}
 	if code, out := runCLI(t, exampleServerVerb); code != 1 || !strings.Contains(out, "no provider") {
 		t.Errorf("mcpauth %s without a provider: exit %d, want 1:\n%s", exampleServerVerb, code, out)
+	}
+}
+
+// TestExampleServerVerbBuiltinDriver: with a config file the example
+// server's provider runs the built-in oidc driver as a subprocess (the
+// default isolation), which re-executes this same binary in driver mode.
+// Under the hidden verb that must still work: the login goes through (the
+// devserver approves the device code at once; this client accepts the URL
+// elicitation), and stdout stays JSON-RPC.
+func TestExampleServerVerbBuiltinDriver(t *testing.T) {
+	t.Parallel()
+	idp := startDevIDP(t)
+	bin := mcpauthBinary(t)
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "config.yaml"), fmt.Sprintf(`providers:
+  - name: dev
+    driver: oidc
+    isolation: subprocess
+    issuer: %s
+    client_id: %s
+    scopes: [openid, offline_access]
+    grant: device
+`, idp.Issuer, idp.ClientID))
+	s := startRawMCP(t, exec.Command(bin, exampleServerVerb, "-config", cfg))
+	s.initialize(map[string]any{"elicitation": map[string]any{"url": map[string]any{}}})
+	if got := s.callText("dev_whoami"); got != "subject: "+idp.Username {
+		t.Errorf("dev_whoami answered %q, want the subject", got)
+	}
+	if s.elicitations != 1 {
+		t.Errorf("%d login elicitations, want 1", s.elicitations)
+	}
+	s.close()
+	if t.Failed() {
+		t.Logf("server log:\n%s", s.stderr)
 	}
 }
 
@@ -133,6 +167,8 @@ type rawMCP struct {
 	lines  chan []byte
 	stderr *syncBuffer
 	nextID int
+
+	elicitations int // elicitation/create requests accepted
 }
 
 func startRawMCP(t *testing.T, cmd *exec.Cmd, env ...string) *rawMCP {
@@ -196,8 +232,12 @@ func (s *rawMCP) request(method string, params any) json.RawMessage {
 			s.t.Fatalf("stdout carries something other than JSON-RPC 2.0: %q", line)
 		}
 		switch {
+		case msg.Method == "elicitation/create" && msg.ID != nil:
+			// URL mode: accept means the user was shown the link.
+			s.elicitations++
+			s.send(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "result": map[string]any{"action": "accept"}})
 		case msg.ID == nil || msg.Method != "":
-			// A notification or a request of the server's: not the answer.
+			// A notification or another request of the server's: not the answer.
 		case string(msg.ID) != strconv.Itoa(s.nextID):
 			s.t.Fatalf("%s: answer to id %s, want %d: %s", method, msg.ID, s.nextID, line)
 		case msg.Error != nil:
@@ -219,12 +259,12 @@ func (s *rawMCP) send(msg map[string]any) {
 	}
 }
 
-// initialize opens the session.
-func (s *rawMCP) initialize() {
+// initialize opens the session, declaring the client capabilities caps.
+func (s *rawMCP) initialize(caps map[string]any) {
 	s.t.Helper()
 	s.request("initialize", map[string]any{
 		"protocolVersion": "2025-11-25",
-		"capabilities":    map[string]any{},
+		"capabilities":    caps,
 		"clientInfo":      map[string]any{"name": "example-server-test", "version": "0"},
 	})
 	s.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
