@@ -20,6 +20,7 @@ func TestExampleIsValid(t *testing.T) {
 		t.Fatalf("the example does not validate:\n%v", err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeLazy,
 		LoginTimeout: 5 * time.Minute,
 		PluginDir:    filepath.Join(home, ".config", "mcpauth", "plugins"),
@@ -70,6 +71,7 @@ func TestFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Minute,
 		PluginDir:    "/opt/mcpauth/plugins",
@@ -107,6 +109,15 @@ func TestFull(t *testing.T) {
 	if !reflect.DeepEqual(f, want) {
 		t.Errorf("Parse(full.yaml) =\n%+v\nwant\n%+v", f, want)
 	}
+}
+
+// setKeys is File.set with these keys.
+func setKeys(keys ...string) map[string]bool {
+	m := make(map[string]bool)
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 func TestEmptyAndDefaults(t *testing.T) {
@@ -247,9 +258,9 @@ func TestClosest(t *testing.T) {
 		{"client-id", providerKeys, "client_id"},
 		{"scope", providerKeys, "scopes"},
 		{"inprocess", isolations, "in-process"},
-		{"githib", drivers, "github"},
-		{"gitlab", drivers, ""},
-		{"okat", drivers, "okta"},
+		{"githib", builtinDrivers, "github"},
+		{"gitlab", builtinDrivers, ""},
+		{"okat", builtinDrivers, "okta"},
 	} {
 		if got := suggest.Closest(tt.in, tt.from); got != tt.want {
 			t.Errorf("suggest.Closest(%q) = %q, want %q", tt.in, got, tt.want)

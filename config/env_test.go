@@ -46,6 +46,7 @@ func TestEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Second,
 		PluginDir:    "/srv/plugins",
