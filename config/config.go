@@ -175,6 +175,16 @@ type Provider struct {
 	ExtraParams map[string]string `yaml:"extra_params"`
 }
 
+// String formats p as %+v would, with ClientSecret redacted, so that
+// printing a configuration (in an error, a log line) never shows it.
+func (p Provider) String() string {
+	type fields Provider // without this method
+	if p.ClientSecret != "" {
+		p.ClientSecret = "REDACTED"
+	}
+	return fmt.Sprintf("%+v", fields(p))
+}
+
 // Plugin names an external driver binary.
 type Plugin struct {
 	// Path is relative to File.PluginDir, or absolute inside it. Use

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/suggest"
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 func TestExampleIsValid(t *testing.T) {
@@ -76,15 +77,28 @@ func TestFull(t *testing.T) {
 		LoginTimeout: 90 * time.Minute,
 		PluginDir:    "/opt/mcpauth/plugins",
 		Providers: []Provider{{
-			Name:         "github",
-			Driver:       DriverGitHub,
-			Issuer:       "https://github.com",
-			ClientID:     "Iv1.0123456789abcdef",
-			Scopes:       []string{"repo", "read:org"},
-			Grant:        GrantDevice,
-			LoopbackPort: 8765,
-			Isolation:    IsolationInProcess,
-			Options:      map[string]string{"enterprise_host": "github.example.com"},
+			Name:              "github",
+			DisplayName:       "GitHub Enterprise",
+			Driver:            DriverGitHub,
+			Issuer:            "https://github.com",
+			ClientID:          "Iv1.0123456789abcdef",
+			ClientSecret:      "not-a-real-secret",
+			Scopes:            []string{"repo", "read:org"},
+			APIs:              []string{"https://api.github.com", "http://127.0.0.1:8080/api/v3/"},
+			Grant:             GrantDevice,
+			LoopbackHost:      LoopbackIPv6,
+			LoopbackPort:      8765,
+			VerificationHosts: []string{"github.com", "github.example.com:8443", "[::1]:9000", "10.0.0.7"},
+			Isolation:         IsolationInProcess,
+			Options:           map[string]string{"enterprise_host": "github.example.com"},
+			Endpoints: provider.Endpoints{
+				Authorization:       "/login/oauth/authorize",
+				Token:               "https://github.com/login/oauth/access_token?client=mcp",
+				DeviceAuthorization: "/login/device/code",
+				Revocation:          "http://localhost:9999/revoke",
+				Userinfo:            "https://api.github.com/user",
+			},
+			ExtraParams: map[string]string{"audience": "https://api.github.com", "prompt": "select_account"},
 		}, {
 			Name:                     "example-api",
 			Resource:                 "https://api.example.com/v1",
