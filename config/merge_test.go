@@ -37,7 +37,7 @@ func TestDefaultsCompose(t *testing.T) {
 		Name:        "github",
 		DisplayName: "GitHub",
 		Issuer:      "https://github.com",
-		ClientID:    "Iv1.user",                    // the file
+		ClientID:    "Iv1.user",                   // the file
 		Scopes:      []string{"repo", "read:org"}, // the environment
 		APIs:        []string{"https://api.github.com"},
 		Grant:       GrantAuto,
