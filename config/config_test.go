@@ -42,14 +42,7 @@ func TestExampleIsValid(t *testing.T) {
 // The commented-out entries of the example must be valid too, once
 // uncommented.
 func TestExampleCommentedEntriesAreValid(t *testing.T) {
-	var lines []string
-	for _, l := range strings.Split(string(Example), "\n") {
-		if s, ok := strings.CutPrefix(l, "  # "); ok && (strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "  ")) {
-			l = "  " + s
-		}
-		lines = append(lines, l)
-	}
-	f, err := Parse("example.yaml", []byte(strings.Join(lines, "\n")))
+	f, err := Parse("example.yaml", []byte(uncommentedExample()))
 	if err != nil {
 		t.Fatalf("the uncommented example does not validate:\n%v", err)
 	}
@@ -57,9 +50,21 @@ func TestExampleCommentedEntriesAreValid(t *testing.T) {
 	for _, p := range f.Providers {
 		names = append(names, p.Name)
 	}
-	if got, want := strings.Join(names, ","), "github,example-api,okta,dev,corp"; got != want {
+	if got, want := strings.Join(names, ","), "github,example-api,okta,auth0,dev,corp"; got != want {
 		t.Errorf("providers %s, want %s", got, want)
 	}
+}
+
+// uncommentedExample is the example with its commented-out entries.
+func uncommentedExample() string {
+	var lines []string
+	for _, l := range strings.Split(string(Example), "\n") {
+		if s, ok := strings.CutPrefix(l, "  # "); ok && (strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "  ")) {
+			l = "  " + s
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func TestFull(t *testing.T) {

@@ -57,7 +57,7 @@ func TestSchemaAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string]string{"example": string(Example), "full": string(full)} {
+	for name, data := range map[string]string{"example": string(Example), "uncommented example": uncommentedExample(), "full": string(full)} {
 		if err := schemaValidate(t, s, data); err != nil {
 			t.Errorf("%s: Go accepts it, the schema refuses it: %v", name, err)
 		}
