@@ -68,9 +68,10 @@ func endpoint(e *provider.Endpoints, key string) *string {
 type origin struct {
 	line int
 	env  string
-	// server is the provider's name when the value is a server default.
-	server string
-	dflt   bool
+	// dflt marks a server default (LoadOptions.Defaults); provider is
+	// then the provider's name, for messages.
+	dflt     bool
+	provider string
 }
 
 // decoder turns YAML and environment variables into a File, collecting
@@ -114,7 +115,7 @@ func (d *decoder) problem(path, format string, args ...any) {
 	o := d.origin(path)
 	p := Problem{File: d.name, Line: o.line, Env: o.env, Field: path, Message: fmt.Sprintf(format, args...)}
 	if o.dflt {
-		p.File, p.Default, p.Provider = "", true, o.server
+		p.File, p.Default, p.Provider = "", true, o.provider
 	}
 	d.problems = append(d.problems, p)
 }

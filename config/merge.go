@@ -36,7 +36,7 @@ func (d *decoder) mergeDefaults(f *File, defaults []Provider) {
 			continue
 		}
 		path := fmt.Sprintf("providers[%d]", len(f.Providers))
-		d.origins[path] = origin{dflt: true, server: def.Name}
+		d.origins[path] = origin{dflt: true, provider: def.Name}
 		f.Providers = append(f.Providers, cloneProvider(def))
 	}
 }
@@ -51,7 +51,7 @@ func (d *decoder) overlay(p *Provider, def Provider, path string) {
 	}
 	from := func(key string, zero bool) {
 		if !zero {
-			d.origins[path+"."+key] = origin{dflt: true, server: def.Name}
+			d.origins[path+"."+key] = origin{dflt: true, provider: def.Name}
 		}
 	}
 	str := func(key string, dst *string, v string) {
