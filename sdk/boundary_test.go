@@ -7,13 +7,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -163,5 +167,67 @@ func TestUnknownProviderIsAStartUpError(t *testing.T) {
 	}
 	if s.GetTool("whoami") != nil {
 		t.Error("the tool was added anyway")
+	}
+}
+
+// TestDefaultsComposeWithUserConfig: the author's defaults in code, a user
+// file that changes only client_id, and a variable that changes scopes give
+// the merge; a tool needing a provider the configuration names differently
+// is a start-up error listing what exists.
+func TestDefaultsComposeWithUserConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte("providers:\n  - name: github\n    client_id: Iv1.users-own-app\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), Options{
+		Providers:  []config.Provider{{Name: "github", Issuer: "https://github.com", ClientID: "Iv1.authors-app", Scopes: []string{"repo"}, DisplayName: "GitHub"}},
+		ConfigFile: file,
+		Environ:    []string{"MCPAUTH_PROVIDERS_GITHUB_SCOPES=read:user,repo"},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ps := a.Providers()
+	if len(ps) != 1 {
+		t.Fatalf("providers %v", ps)
+	}
+	p := ps[0]
+	if p.Issuer != "https://github.com" || p.ClientID != "Iv1.users-own-app" || strings.Join(p.Scopes, " ") != "read:user repo" || p.DisplayName != "GitHub" {
+		t.Errorf("effective provider %+v", p.Provider)
+	}
+	if name := p.Driver.Describe().Name; name != "github" && name != "github (not started)" && !strings.HasPrefix(name, "github") {
+		t.Errorf("driver %q", name)
+	}
+
+	// No defaults; the user calls the provider "gh".
+	if err := os.WriteFile(file, []byte("providers:\n  - name: gh\n    issuer: https://github.com\n    client_id: Iv1.x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(context.Background(), Options{ConfigFile: file, Environ: []string{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
+	b.Protect(s, mcp.NewTool("whoami"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) { return nil, nil }, Need("github"))
+	if err := b.ServeStdio(context.Background(), s); err == nil || !strings.Contains(err.Error(), `unknown provider "github" (configured: gh)`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestNothingConfigured: no defaults, no file, no variables: a sentinel
+// error naming every place that was searched.
+func TestNothingConfigured(t *testing.T) {
+	t.Setenv("MCPAUTH_CONFIG", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	_, err := New(context.Background(), Options{Environ: []string{}, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, ErrNoProviders) {
+		t.Fatalf("err = %v, want ErrNoProviders", err)
+	}
+	for _, want := range []string{"--config (not given)", "$MCPAUTH_CONFIG (not set)", "does not exist", "MCPAUTH_PROVIDERS (not set)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }
