@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Valid values, in documentation order.
@@ -205,37 +207,46 @@ func insideDir(dir, path string) (string, bool) {
 	return full, true
 }
 
-// checkURL checks an issuer, resource or Client ID Metadata Document URL:
-// absolute, https (or http on a loopback host, unless httpsOnly), without
-// user info or fragment. Issuers and resources take no query either (RFC
-// 8414 §2, RFC 9728 §2); a metadata document URL needs a path (SEP-991).
+// checkURL checks an issuer, resource or Client ID Metadata Document URL
+// with the rules the run time applies (provider.CheckIdentifierURL,
+// provider.CheckClientIDMetadataDocumentURL), so a file that loads is never
+// refused later; only the wording, with its hints, is the config file's.
 func (d *decoder) checkURL(path, raw string, cimd bool) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		d.problem(path, "%q is not a URL", raw)
+	var err error
+	if cimd {
+		err = provider.CheckClientIDMetadataDocumentURL(raw)
+	} else {
+		err = provider.CheckIdentifierURL(path, raw)
+	}
+	var ue *provider.URLError
+	if err == nil || !errors.As(err, &ue) {
+		if err != nil {
+			d.problem(path, "%v", err)
+		}
 		return
 	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && !cimd && isLoopback(u.Hostname()):
-	case u.Scheme == "http" && !cimd:
-		d.problem(path, "%q must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)", raw)
-		return
+	u := ue.URL // with any password masked
+	switch ue.Rule {
+	case provider.URLNotParsed:
+		d.problem(path, "%q is not a URL", u)
+	case provider.URLHTTPNotLoopback:
+		d.problem(path, "%q must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)", u)
+	case provider.URLNotHTTPS:
+		d.problem(path, "%q must be an https URL", u)
+	case provider.URLNotAbsolute:
+		d.problem(path, "%q is not an absolute URL", u)
+	case provider.URLUserInfo:
+		d.problem(path, "%q must not contain a user name or password", u)
+	case provider.URLFragment:
+		d.problem(path, "%q must not have a fragment (#…)", u)
+	case provider.URLNoPath:
+		d.problem(path, "%q needs a path (the document's own URL, such as https://app.example.com/oauth/client.json)", u)
+	case provider.URLDotSegment:
+		d.problem(path, "%q must not have \".\" or \"..\" path segments (use the document's URL as it is served)", u)
+	case provider.URLQuery:
+		d.problem(path, "%q must not have a query (?…)", u)
 	default:
-		d.problem(path, "%q must be an https URL", raw)
-		return
-	}
-	switch {
-	case u.Host == "" || u.Opaque != "":
-		d.problem(path, "%q is not an absolute URL", raw)
-	case u.User != nil:
-		d.problem(path, "%q must not contain a user name or password", raw)
-	case strings.Contains(raw, "#"):
-		d.problem(path, "%q must not have a fragment (#…)", raw)
-	case cimd && (u.Path == "" || u.Path == "/"):
-		d.problem(path, "%q needs a path (the document's own URL, such as https://app.example.com/oauth/client.json)", raw)
-	case !cimd && strings.Contains(raw, "?"):
-		d.problem(path, "%q must not have a query (?…)", raw)
+		d.problem(path, "%q %s", u, ue.Rule)
 	}
 }
 
