@@ -64,13 +64,13 @@ func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da
 	}
 	for polls := 0; ; {
 		if err := sleep(ctx, interval); err != nil {
-			return nil, fmt.Errorf("provider: device login stopped: %w", err)
+			return nil, fmt.Errorf("login: device login stopped: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("provider: device login stopped: %w", err)
+			return nil, fmt.Errorf("login: device login stopped: %w", err)
 		}
 		if !da.ExpiresAt.IsZero() && !now().Before(da.ExpiresAt) {
-			return nil, fmt.Errorf("provider: device code for user code %s: %w", da.UserCode, provider.ErrExpiredToken)
+			return nil, fmt.Errorf("login: device code for user code %s: %w", da.UserCode, provider.ErrExpiredToken)
 		}
 		tok, err := d.PollDevice(ctx, da)
 		polls++

@@ -80,7 +80,7 @@ func (s *Store) Peek(k Key) (*provider.Token, bool) {
 func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	t, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
+		return nil, fmt.Errorf("tokenstore: %s: %w", k, provider.ErrNoToken)
 	}
 	if t.ValidAt(s.now()) {
 		return t, nil
@@ -104,7 +104,7 @@ func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provid
 func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	old, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
+		return nil, fmt.Errorf("tokenstore: %s: %w", k, provider.ErrNoToken)
 	}
 	// A caller that read the expired token before a finished refresh stored
 	// the new one lands here: no second request.
@@ -113,7 +113,7 @@ func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*prov
 	}
 	if r == nil || old.RefreshToken == "" {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: token expired and cannot be refreshed: %w", k, provider.ErrRefreshFailed)
+		return nil, fmt.Errorf("tokenstore: %s: token expired and cannot be refreshed: %w", k, provider.ErrRefreshFailed)
 	}
 	t, err := r.Refresh(ctx, old)
 	if err == nil && (t == nil || t.AccessToken == "") {
@@ -121,7 +121,7 @@ func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*prov
 	}
 	if err != nil {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: %w: %w", k, provider.ErrRefreshFailed, err)
+		return nil, fmt.Errorf("tokenstore: %s: %w: %w", k, provider.ErrRefreshFailed, err)
 	}
 	// RFC 6749 §6: the server may issue a new refresh token (rotation, the
 	// old one is then revoked); if it does not, the old one stays valid.
