@@ -7,9 +7,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"golang.org/x/sync/singleflight"
 )
+
+// ErrRefreshTransient: the refresh got no answer (a timeout, a reset
+// connection, an HTTP 5xx: login.IsTransient); the token is kept and the
+// next call tries the refresh again. No login is needed.
+var ErrRefreshTransient = errors.New("tokenstore: refresh failed transiently; the token is kept and the next call retries")
 
 // refreshTimeout bounds one refresh request. The refresh runs detached from
 // the caller that started it, so one caller giving up does not fail the
@@ -28,8 +34,10 @@ func (k Key) String() string { return k.Issuer + " " + k.ClientID + " " + k.Subj
 // Store keeps tokens in memory only (they never touch disk) and
 // refreshes them on demand. Refresh is single-flight per key: any number of
 // concurrent callers holding an expired token cause one refresh request.
-// A rotated refresh token replaces the old one; a failed refresh drops the
-// token, so the next call logs in again.
+// A rotated refresh token replaces the old one. A refresh that failed
+// transiently keeps the token, so the next call retries; any other failure
+// (invalid_grant, invalid_client, …) drops it, so the next call logs in
+// again (RFC 6749 §5.2: the refresh token is no longer usable).
 //
 // The zero value is ready to use and safe for concurrent use.
 type Store struct {
@@ -74,8 +82,10 @@ func (s *Store) Peek(k Key) (*provider.Token, bool) {
 }
 
 // Token returns a valid token for k, refreshing it through r if it expired.
-// It returns an error matching ErrNoToken when there is none, and
-// ErrRefreshFailed when the refresh failed (the token is then dropped).
+// It returns an error matching ErrNoToken when there is none,
+// ErrRefreshTransient when the refresh failed transiently (the token is
+// kept), and ErrRefreshFailed when it failed otherwise (the token is then
+// dropped).
 // r may be nil when the issuer has no refresh (the expired token is then dropped).
 func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	t, ok := s.Peek(k)
@@ -118,6 +128,10 @@ func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*prov
 	t, err := r.Refresh(ctx, old)
 	if err == nil && (t == nil || t.AccessToken == "") {
 		err = errors.New("refresh returned no access token")
+	}
+	if login.IsTransient(err) {
+		// No answer is no verdict on the refresh token: keep it.
+		return nil, fmt.Errorf("tokenstore: %s: %w: %w", k, ErrRefreshTransient, err)
 	}
 	if err != nil {
 		s.drop(k, old)
