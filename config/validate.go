@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Valid values, in documentation order.
@@ -305,56 +308,61 @@ const (
 	endpointURL
 )
 
-// checkURL checks an absolute URL: https (or http on a loopback host,
-// except for a metadata document), without user info or fragment.
+// checkURL checks an issuer, resource, API, endpoint or Client ID Metadata
+// Document URL with the rules the run time applies (provider.CheckIdentifierURL,
+// CheckEndpointURL, CheckClientIDMetadataDocumentURL), so a file that loads is never
+// refused later; only the wording, with its hints, is the config file's.
 func (d *decoder) checkURL(path, raw string, kind urlKind) {
+	var err error
+	switch kind {
+	case cimdURL:
+		err = provider.CheckClientIDMetadataDocumentURL(raw)
+	case endpointURL:
+		err = provider.CheckEndpointURL(path, raw)
+	default:
+		err = provider.CheckIdentifierURL(path, raw)
+	}
+	var ue *provider.URLError
+	if err == nil || !errors.As(err, &ue) {
+		if err != nil {
+			d.problem(path, "%v", err)
+		}
+		return
+	}
+	u := ue.URL // with any password masked
+	switch ue.Rule {
+	case provider.URLNotParsed:
+		d.problem(path, "%q is not a URL", u)
+	case provider.URLHTTPNotLoopback:
+		d.problem(path, "%q must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)", u)
+	case provider.URLNotHTTPS:
+		d.problem(path, "%q must be an https URL", u)
+	case provider.URLNotAbsolute:
+		d.problem(path, "%q is not an absolute URL", u)
+	case provider.URLUserInfo:
+		// Neither part is quoted: a user name may be a token too.
+		d.problem(path, "%q must not contain a user name or password", withoutUser(raw))
+	case provider.URLFragment:
+		d.problem(path, "%q must not have a fragment (#…)", u)
+	case provider.URLNoPath:
+		d.problem(path, "%q needs a path (the document's own URL, such as https://app.example.com/oauth/client.json)", u)
+	case provider.URLDotSegment:
+		d.problem(path, "%q must not have \".\" or \"..\" path segments (use the document's URL as it is served)", u)
+	case provider.URLQuery:
+		d.problem(path, "%q must not have a query (?…)", u)
+	default:
+		d.problem(path, "%q %s", u, ue.Rule)
+	}
+}
+
+// withoutUser renders raw with its user info replaced by "…".
+func withoutUser(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		d.problem(path, "%q is not a URL", raw)
-		return
+		return "(a URL with user info)"
 	}
-	if u.User != nil {
-		// Not quoted whole: the user info may hold a password.
-		d.problem(path, "%q must not contain a user name or password", withoutUser(u))
-		return
-	}
-	cimd := kind == cimdURL
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && !cimd && isLoopback(u.Hostname()):
-	case u.Scheme == "http" && !cimd:
-		d.problem(path, "%q must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)", raw)
-		return
-	default:
-		d.problem(path, "%q must be an https URL", raw)
-		return
-	}
-	switch {
-	case u.Host == "" || u.Opaque != "":
-		d.problem(path, "%q is not an absolute URL", raw)
-	case strings.Contains(raw, "#"):
-		d.problem(path, "%q must not have a fragment (#…)", raw)
-	case cimd && (u.Path == "" || u.Path == "/"):
-		d.problem(path, "%q needs a path (the document's own URL, such as https://app.example.com/oauth/client.json)", raw)
-	case kind == serverURL && strings.Contains(raw, "?"):
-		d.problem(path, "%q must not have a query (?…)", raw)
-	}
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// withoutUser renders u with its user info replaced by "…".
-func withoutUser(u *url.URL) string {
-	c := *u
-	c.User = nil
-	s := c.String()
+	u.User = nil
+	s := u.String()
 	if i := strings.Index(s, "//"); i >= 0 {
 		s = s[:i+2] + "…@" + s[i+2:]
 	}

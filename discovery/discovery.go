@@ -28,6 +28,10 @@ const (
 	DefaultMaxBody = 1 << 20
 	// DefaultRequestTimeout bounds each metadata request.
 	DefaultRequestTimeout = 10 * time.Second
+	// maxRedirects bounds the same-host redirects followed for one
+	// document (net/http's own default is 10; a metadata URL that needs
+	// more than a couple is misconfigured).
+	maxRedirects = 5
 )
 
 // Well-known paths.
@@ -43,6 +47,9 @@ var (
 	ErrNoMetadata = errors.New("discovery: no authorization server metadata found")
 	// ErrBodyTooLarge: a metadata response exceeded the size cap.
 	ErrBodyTooLarge = errors.New("discovery: metadata response too large")
+	// ErrRedirectRefused: a metadata URL redirected to another host, from
+	// https to http, or too many times.
+	ErrRedirectRefused = errors.New("discovery: redirect refused")
 )
 
 // Discoverer finds authorization-server metadata: RFC 9728 for a resource,
@@ -51,13 +58,17 @@ var (
 // go-oidc), then any fallback URLs a driver declares. The issuer in the
 // document must equal the issuer asked for, exactly (RFC 8414 §3.3); every
 // endpoint must be https (http only on loopback); bodies are capped and each
-// request times out. Results are cached per issuer for the life of the
-// Discoverer.
+// request times out. Redirects are followed only on the same host and
+// never from https to http (see checkRedirect); Source is the URL the
+// document finally came from. Results are cached per issuer for the life of
+// the Discoverer.
 //
 // The zero value is ready to use and safe for concurrent use.
 type Discoverer struct {
 	// HTTPClient is used for every request; nil means a client with
-	// RequestTimeout. Its transport is wrapped to cap response bodies.
+	// RequestTimeout. Its transport is wrapped to cap response bodies, and
+	// its CheckRedirect, if any, runs after the Discoverer's own redirect
+	// rules.
 	HTTPClient *http.Client
 	// RequestTimeout bounds each request; default DefaultRequestTimeout.
 	RequestTimeout time.Duration
@@ -87,6 +98,16 @@ func (d *Discoverer) httpClient() *http.Client {
 			max = DefaultMaxBody
 		}
 		c.Transport = cappedTransport{rt, max}
+		next := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := checkRedirect(req, via); err != nil {
+				return err
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			return nil
+		}
 		d.client = &c
 	})
 	return d.client
@@ -97,6 +118,31 @@ func (d *Discoverer) timeout() time.Duration {
 		return d.RequestTimeout
 	}
 	return DefaultRequestTimeout
+}
+
+// checkRedirect is the redirect policy of every metadata request, go-oidc's
+// included. A document is validated against the URL it was requested from
+// (RFC 8414 §3.3, RFC 9728 §3.3: the issuer or resource it names must match
+// the one the URL was built from), and that check means something only if
+// the document came from that URL's host over the same protection: a
+// redirect to another host would let that host answer for the issuer, one
+// from https to http would let anyone on the path answer. So only same-host
+// (host and port) redirects are followed, never https → http, at most
+// maxRedirects of them.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) == 0 {
+		return nil
+	}
+	from, to := via[0].URL, req.URL
+	switch {
+	case len(via) > maxRedirects:
+		return fmt.Errorf("%w: %s redirected more than %d times", ErrRedirectRefused, from, maxRedirects)
+	case from.Scheme == "https" && to.Scheme != "https":
+		return fmt.Errorf("%w: %s redirected to %s, from https to %s", ErrRedirectRefused, from, to, to.Scheme)
+	case !strings.EqualFold(from.Host, to.Host):
+		return fmt.Errorf("%w: %s redirected to another host, %s (a metadata document is trusted only from the host it was asked of)", ErrRedirectRefused, from, to)
+	}
+	return nil
 }
 
 // AuthServer returns the metadata of issuer. fallbacks are further document
@@ -130,16 +176,11 @@ func (d *Discoverer) AuthServer(ctx context.Context, issuer string, fallbacks ..
 // Candidates lists the metadata URLs tried for issuer, in order, without
 // duplicates. The OpenID appended form is last: it is fetched through go-oidc.
 func Candidates(issuer string) ([]string, error) {
-	if err := provider.CheckEndpointURL("issuer", issuer); err != nil {
+	// RFC 8414 §2: an https URL without query or fragment.
+	if err := provider.CheckIdentifierURL("issuer", issuer); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: issuer %q: %w", issuer, err)
-	}
-	if u.RawQuery != "" {
-		return nil, fmt.Errorf("discovery: issuer %q must not have a query (RFC 8414 §2)", issuer)
-	}
+	u, _ := url.Parse(issuer) // parsed by CheckIdentifierURL
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	origin := u.Scheme + "://" + u.Host
 	out := []string{
@@ -187,10 +228,11 @@ var errNotFound = errors.New("discovery: not found")
 
 func (d *Discoverer) fetchAuthServer(ctx context.Context, issuer, docURL string) (*provider.AuthServerMetadata, error) {
 	var m provider.AuthServerMetadata
-	if err := d.getJSON(ctx, docURL, &m); err != nil {
+	src, err := d.getJSON(ctx, docURL, &m)
+	if err != nil {
 		return nil, err
 	}
-	m.Source = docURL
+	m.Source = src
 	return checkAuthServer(issuer, &m)
 }
 
@@ -199,7 +241,19 @@ func (d *Discoverer) fetchAuthServer(ctx context.Context, issuer, docURL string)
 func (d *Discoverer) viaGoOIDC(ctx context.Context, issuer, docURL string) (*provider.AuthServerMetadata, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, d.httpClient()), issuer)
+	// A copy of the client per call records where a followed (same-host)
+	// redirect led: go-oidc does not say where the document came from.
+	source := docURL
+	c := *d.httpClient()
+	policy := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := policy(req, via); err != nil {
+			return err
+		}
+		source = req.URL.String()
+		return nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, &c), issuer)
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		switch {
@@ -218,7 +272,7 @@ func (d *Discoverer) viaGoOIDC(ctx context.Context, issuer, docURL string) (*pro
 	if err := p.Claims(&m); err != nil {
 		return nil, fmt.Errorf("discovery: OpenID discovery at %s: %w", docURL, err)
 	}
-	m.Source = docURL
+	m.Source = source
 	return checkAuthServer(issuer, &m)
 }
 
@@ -246,25 +300,32 @@ func (d *Discoverer) ProtectedResource(ctx context.Context, resource string) (*p
 	u, _ := url.Parse(resource)
 	docURL := u.Scheme + "://" + u.Host + wellKnownResource + strings.TrimSuffix(u.EscapedPath(), "/")
 	var m provider.ProtectedResourceMetadata
-	if err := d.getJSON(ctx, docURL, &m); err != nil {
+	src, err := d.getJSON(ctx, docURL, &m)
+	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return nil, fmt.Errorf("discovery: %s serves no protected-resource metadata at %s: %w", resource, docURL, ErrNoMetadata)
 		}
 		return nil, err
 	}
-	m.Source = docURL
+	m.Source = src
+	return checkProtectedResource(resource, &m)
+}
+
+// checkProtectedResource applies RFC 9728 §3.3 to a fetched document.
+func checkProtectedResource(resource string, m *provider.ProtectedResourceMetadata) (*provider.ProtectedResourceMetadata, error) {
 	if m.Resource != resource {
-		return nil, fmt.Errorf("discovery: %s names resource %q, expected %q (RFC 9728 §3.3): %w", docURL, m.Resource, resource, provider.ErrIssuerMismatch)
+		return nil, fmt.Errorf("discovery: %s names resource %q, expected %q (RFC 9728 §3.3): %w", m.Source, m.Resource, resource, provider.ErrIssuerMismatch)
 	}
 	if len(m.AuthorizationServers) == 0 {
-		return nil, fmt.Errorf("discovery: %s lists no authorization_servers", docURL)
+		return nil, fmt.Errorf("discovery: %s lists no authorization_servers", m.Source)
 	}
 	for _, as := range m.AuthorizationServers {
-		if err := provider.CheckEndpointURL("authorization_servers entry", as); err != nil {
-			return nil, fmt.Errorf("discovery: %s: %w", docURL, err)
+		// Each entry is an issuer identifier (RFC 9728 §2, RFC 8414 §2).
+		if err := provider.CheckIdentifierURL("authorization_servers entry", as); err != nil {
+			return nil, fmt.Errorf("discovery: %s: %w", m.Source, err)
 		}
 	}
-	return &m, nil
+	return m, nil
 }
 
 // ForResource finds the authorization server of an API: its RFC 9728
@@ -281,36 +342,39 @@ func (d *Discoverer) ForResource(ctx context.Context, resource string, fallbacks
 	return prm, as, nil
 }
 
-func (d *Discoverer) getJSON(ctx context.Context, docURL string, v any) error {
+// getJSON fetches docURL into v and returns the URL the document came
+// from: docURL, or where a same-host redirect led.
+func (d *Discoverer) getJSON(ctx context.Context, docURL string, v any) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
 	if err != nil {
-		return fmt.Errorf("discovery: %s: %w", docURL, err)
+		return "", fmt.Errorf("discovery: %s: %w", docURL, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.httpClient().Do(req)
 	if err != nil {
-		return fmt.Errorf("discovery: fetching %s: %w", docURL, err)
+		return "", fmt.Errorf("discovery: fetching %s: %w", docURL, err)
 	}
 	defer resp.Body.Close()
+	src := resp.Request.URL.String()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("discovery: reading %s: %w", docURL, err)
+		return "", fmt.Errorf("discovery: reading %s: %w", src, err)
 	}
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
-		return errNotFound
+		return "", errNotFound
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("discovery: %s answered HTTP %d", docURL, resp.StatusCode)
+		return "", fmt.Errorf("discovery: %s answered HTTP %d", src, resp.StatusCode)
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		return fmt.Errorf("discovery: %s answered %s, not JSON", docURL, ct)
+		return "", fmt.Errorf("discovery: %s answered %s, not JSON", src, ct)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("discovery: %s: malformed JSON: %w", docURL, err)
+		return "", fmt.Errorf("discovery: %s: malformed JSON: %w", src, err)
 	}
-	return nil
+	return src, nil
 }
 
 // cappedTransport limits response bodies, for every request made through the

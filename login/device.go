@@ -16,7 +16,26 @@ const (
 	DefaultDeviceInterval = 5 * time.Second
 	// SlowDownIncrement is added to the interval on every slow_down.
 	SlowDownIncrement = 5 * time.Second
+	// maxTransientBackoff caps the doubled wait after transient failures:
+	// long enough to ride out a restart, short enough that the user's
+	// approval is picked up soon after the server is back.
+	maxTransientBackoff = time.Minute
+	// maxConsecutiveTransient ends a login whose device code has no known
+	// lifetime after this many transient failures in a row (about five
+	// minutes of waiting with the default interval), so the loop is bounded.
+	maxConsecutiveTransient = 8
 )
+
+// backoff is the wait after failures consecutive transient failures: the
+// interval doubled each time (RFC 8628 §3.5 recommends exponential
+// backoff), capped at maxTransientBackoff, never below the interval.
+func backoff(interval time.Duration, failures int) time.Duration {
+	wait := interval
+	for i := 0; i < failures && wait < maxTransientBackoff; i++ {
+		wait *= 2
+	}
+	return max(interval, min(wait, maxTransientBackoff))
+}
 
 // DeviceProgress reports a device login still waiting for the user.
 type DeviceProgress struct {
@@ -29,7 +48,9 @@ type DeviceProgress struct {
 // DevicePoller owns the device-grant polling loop, so the timing rules live
 // in one place for every driver: it waits one interval, makes exactly one
 // token request through the driver, and repeats until the user approves,
-// refuses, or the device code expires. It makes no request after ctx is done.
+// refuses, or the device code expires. After a transient failure (see
+// provider.IsTransient) it waits longer, doubling the wait, and polls again, still one
+// request per wait. It makes no request after ctx is done.
 //
 // The zero value is ready to use. A DevicePoller is safe for concurrent use
 // if its callbacks are.
@@ -44,7 +65,8 @@ type DevicePoller struct {
 
 // Poll waits for the user to approve da and returns the token. It ends with
 // an error matching ErrExpiredToken, ErrAccessDenied, the context's error,
-// or the driver's error for anything else.
+// the last transient error after maxConsecutiveTransient in a row (only
+// when da has no expiry), or the driver's error for anything else.
 func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da *provider.DeviceAuthorization) (*provider.Token, error) {
 	now, sleep := p.Now, p.Sleep
 	if now == nil {
@@ -62,33 +84,47 @@ func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da
 	if !da.ExpiresAt.IsZero() {
 		total = da.ExpiresAt.Sub(start)
 	}
-	for polls := 0; ; {
-		if err := sleep(ctx, interval); err != nil {
-			return nil, fmt.Errorf("provider: device login stopped: %w", err)
+	var lastTransient error
+	for polls, failures := 0, 0; ; {
+		if err := sleep(ctx, backoff(interval, failures)); err != nil {
+			return nil, fmt.Errorf("login: device login stopped: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("provider: device login stopped: %w", err)
+			return nil, fmt.Errorf("login: device login stopped: %w", err)
 		}
 		if !da.ExpiresAt.IsZero() && !now().Before(da.ExpiresAt) {
-			return nil, fmt.Errorf("provider: device code for user code %s: %w", da.UserCode, provider.ErrExpiredToken)
+			if lastTransient != nil {
+				return nil, fmt.Errorf("login: device code for user code %s: %w (the last token request failed: %w)", da.UserCode, provider.ErrExpiredToken, lastTransient)
+			}
+			return nil, fmt.Errorf("login: device code for user code %s: %w", da.UserCode, provider.ErrExpiredToken)
 		}
 		tok, err := d.PollDevice(ctx, da)
 		polls++
 		switch {
 		case err == nil:
 			return withRequestedScopes(tok, da.Scopes), nil
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("login: device login stopped: %w", ctx.Err())
 		case errors.Is(err, provider.ErrAuthorizationPending):
+			failures, lastTransient = 0, nil
 		case errors.Is(err, provider.ErrSlowDown):
+			failures, lastTransient = 0, nil
 			interval += SlowDownIncrement
 			var oe *provider.OAuthError
 			if errors.As(err, &oe) && oe.Interval > interval {
 				interval = oe.Interval
 			}
+		case provider.IsTransient(err):
+			failures++
+			lastTransient = err
+			if da.ExpiresAt.IsZero() && failures >= maxConsecutiveTransient {
+				return nil, fmt.Errorf("login: device login: %d token requests in a row failed: %w", failures, err)
+			}
 		default:
 			return nil, err
 		}
 		if p.OnProgress != nil {
-			p.OnProgress(DeviceProgress{Polls: polls, Elapsed: now().Sub(start), Total: total, Interval: interval})
+			p.OnProgress(DeviceProgress{Polls: polls, Elapsed: now().Sub(start), Total: total, Interval: backoff(interval, failures)})
 		}
 	}
 }

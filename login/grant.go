@@ -27,7 +27,7 @@ func ParseGrantPreference(s string) (GrantPreference, error) {
 	case PreferAuto, PreferDevice, PreferPKCE:
 		return p, nil
 	}
-	return "", fmt.Errorf("provider: grant preference %q: want auto, device or pkce", s)
+	return "", fmt.Errorf("login: grant preference %q: want auto, device or pkce", s)
 }
 
 // Environment is what grant selection knows of the machine. DetectEnvironment
@@ -103,12 +103,12 @@ func SelectGrant(pref GrantPreference, desc provider.Description, meta *provider
 			g = provider.GrantPKCE
 		}
 		if !offers(g) {
-			return GrantChoice{}, fmt.Errorf("provider: %s configured but %s: %w", g, why(g), provider.ErrGrantUnsupported)
+			return GrantChoice{}, fmt.Errorf("login: %s configured but %s: %w", g, why(g), provider.ErrGrantUnsupported)
 		}
 		return GrantChoice{g, "configured"}, nil
 	case PreferAuto, "":
 	default:
-		return GrantChoice{}, fmt.Errorf("provider: unknown grant preference %q", pref)
+		return GrantChoice{}, fmt.Errorf("login: unknown grant preference %q", pref)
 	}
 	pkce, device := offers(provider.GrantPKCE), offers(provider.GrantDevice)
 	local, reason := env.LocalBrowser()
@@ -123,5 +123,5 @@ func SelectGrant(pref GrantPreference, desc provider.Description, meta *provider
 	case pkce:
 		return GrantChoice{provider.GrantPKCE, reason + ", but " + why(provider.GrantDevice)}, nil
 	}
-	return GrantChoice{}, fmt.Errorf("provider: no interactive grant: %s; %s: %w", why(provider.GrantPKCE), why(provider.GrantDevice), provider.ErrGrantUnsupported)
+	return GrantChoice{}, fmt.Errorf("login: no interactive grant: %s; %s: %w", why(provider.GrantPKCE), why(provider.GrantDevice), provider.ErrGrantUnsupported)
 }

@@ -64,7 +64,7 @@ func (l *Login) Run(ctx context.Context, d provider.Driver, scopes []string) (*p
 func (l *Login) pkce(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, scopes []string) (*provider.Token, error) {
 	ce, ok := d.(provider.CodeExchanger)
 	if !ok {
-		return nil, fmt.Errorf("provider: driver %s does not implement the pkce grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
+		return nil, fmt.Errorf("login: driver %s does not implement the pkce grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
 	}
 	return l.Loopback.Authorize(ctx, ce, meta, scopes)
 }
@@ -72,17 +72,17 @@ func (l *Login) pkce(ctx context.Context, d provider.Driver, meta *provider.Auth
 func (l *Login) device(ctx context.Context, d provider.Driver, scopes []string) (*provider.Token, error) {
 	da, ok := d.(provider.DeviceAuthorizer)
 	if !ok {
-		return nil, fmt.Errorf("provider: driver %s does not implement the device grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
+		return nil, fmt.Errorf("login: driver %s does not implement the device grant: %w", d.Describe().Name, provider.ErrGrantUnsupported)
 	}
 	if l.ShowDevice == nil {
-		return nil, errors.New("provider: Login.ShowDevice is not set")
+		return nil, errors.New("login: Login.ShowDevice is not set")
 	}
 	auth, err := da.StartDevice(ctx, scopes)
 	if err != nil {
 		return nil, err
 	}
 	if err := l.ShowDevice(ctx, auth); err != nil {
-		return nil, fmt.Errorf("provider: showing the device code: %w", err)
+		return nil, fmt.Errorf("login: showing the device code: %w", err)
 	}
 	return l.Device.Poll(ctx, da, auth)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpauth/mcpauth/provider"
@@ -54,10 +55,10 @@ type Loopback struct {
 // Authorize runs one browser login against the driver and returns the token.
 func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta *provider.AuthServerMetadata, scopes []string) (*provider.Token, error) {
 	if l.Open == nil {
-		return nil, errors.New("provider: Loopback.Open is not set")
+		return nil, errors.New("login: Loopback.Open is not set")
 	}
 	if len(meta.CodeChallengeMethodsSupported) > 0 && !slices.Contains(meta.CodeChallengeMethodsSupported, "S256") {
-		return nil, fmt.Errorf("provider: %s lists code challenge methods %v: %w: %w",
+		return nil, fmt.Errorf("login: %s lists code challenge methods %v: %w: %w",
 			meta.Issuer, meta.CodeChallengeMethodsSupported, provider.ErrPKCEUnsupported, provider.ErrLoopbackUnavailable)
 	}
 	ln, err := l.listen()
@@ -97,16 +98,32 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 	cb := &callback{state: state, issuer: meta.Issuer, issRequired: meta.AuthorizationResponseIssParameterSupported}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DefaultCallbackPath, func(w http.ResponseWriter, r *http.Request) {
+		// A missing or wrong state means the request is not the response to
+		// this login: a forged or stale redirect (RFC 6749 §10.12, RFC 9700
+		// §4.7). It is answered but does not end the login, or anyone who
+		// can reach the port could cancel it.
+		if !cb.stateMatches(r) {
+			renderPage(w, http.StatusBadRequest, pageStray, provider.ErrStateMismatch.Error())
+			return
+		}
+		// The state is single-use (RFC 6749 §10.12): only the first
+		// response carrying it is exchanged; a replay (reload, a second tab)
+		// runs no second exchange.
+		if !cb.claim() {
+			renderPage(w, http.StatusOK, pageAlready, "")
+			return
+		}
 		code, err := cb.check(r)
 		var tok *provider.Token
 		if err == nil {
 			tok, err = d.Exchange(ctx, code, verifier, redirect)
 		}
-		renderResult(w, err)
-		select {
-		case done <- result{withRequestedScopes(tok, scopes), err}:
-		default: // a second request after the result: ignored
+		if err != nil {
+			renderPage(w, http.StatusBadRequest, pageFailed, err.Error())
+		} else {
+			renderPage(w, http.StatusOK, pageComplete, "")
 		}
+		done <- result{withRequestedScopes(tok, scopes), err} // once: claim
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -122,16 +139,16 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 	}()
 
 	if err := l.Open(ctx, authURL); err != nil {
-		return nil, fmt.Errorf("provider: showing the authorization URL: %w", err)
+		return nil, fmt.Errorf("login: showing the authorization URL: %w", err)
 	}
 	select {
 	case res := <-done:
 		return res.tok, res.err
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("provider: no browser redirect within %s: %w", timeout, provider.ErrLoginTimeout)
+			return nil, fmt.Errorf("login: no browser redirect within %s: %w", timeout, provider.ErrLoginTimeout)
 		}
-		return nil, fmt.Errorf("provider: browser login stopped: %w", ctx.Err())
+		return nil, fmt.Errorf("login: browser login stopped: %w", ctx.Err())
 	}
 }
 
@@ -144,9 +161,9 @@ func (l *Loopback) listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if l.Port != 0 {
-			return nil, fmt.Errorf("provider: loopback port %d is not available (configured port; free it or choose another, and register the redirect URI for it): %w: %w", l.Port, provider.ErrLoopbackUnavailable, err)
+			return nil, fmt.Errorf("login: loopback port %d is not available (configured port; free it or choose another, and register the redirect URI for it): %w: %w", l.Port, provider.ErrLoopbackUnavailable, err)
 		}
-		return nil, fmt.Errorf("provider: loopback listener on %s: %w: %w", addr, provider.ErrLoopbackUnavailable, err)
+		return nil, fmt.Errorf("login: loopback listener on %s: %w: %w", addr, provider.ErrLoopbackUnavailable, err)
 	}
 	return ln, nil
 }
@@ -156,13 +173,20 @@ type callback struct {
 	state       string
 	issuer      string
 	issRequired bool
+	used        atomic.Bool
 }
 
+// stateMatches reports whether r carries this login's state.
+func (c *callback) stateMatches(r *http.Request) bool {
+	return subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(c.state)) == 1
+}
+
+// claim marks the state used; it reports false if it already was.
+func (c *callback) claim() bool { return c.used.CompareAndSwap(false, true) }
+
+// check validates the rest of a response whose state matched.
 func (c *callback) check(r *http.Request) (code string, err error) {
 	q := r.URL.Query()
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1 {
-		return "", provider.ErrStateMismatch
-	}
 	// RFC 9207 §2.4: compare iss when the server advertises it, and whenever
 	// it is present.
 	if iss, ok := q["iss"]; ok || c.issRequired {
@@ -171,7 +195,7 @@ func (c *callback) check(r *http.Request) (code string, err error) {
 			got = iss[0]
 		}
 		if got != c.issuer {
-			return "", fmt.Errorf("provider: authorization response from issuer %q, expected %q: %w", got, c.issuer, provider.ErrIssuerMismatch)
+			return "", fmt.Errorf("login: authorization response from issuer %q, expected %q: %w", got, c.issuer, provider.ErrIssuerMismatch)
 		}
 	}
 	if e := q.Get("error"); e != "" {
@@ -179,41 +203,47 @@ func (c *callback) check(r *http.Request) (code string, err error) {
 	}
 	code = q.Get("code")
 	if code == "" {
-		return "", errors.New("provider: authorization response has neither code nor error")
+		return "", errors.New("login: authorization response has neither code nor error")
 	}
 	return code, nil
 }
+
+// The pages the listener answers with.
+const (
+	pageComplete = iota
+	pageFailed
+	pageStray
+	pageAlready
+)
 
 // resultPage is rendered with html/template: everything the server sent back
 // (error codes, descriptions) is escaped.
 var resultPage = template.Must(template.New("result").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>mcpauth</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:4em auto">
-{{if .OK}}<h1>Login complete</h1><p>You can close this window and return to your application.</p>
-{{else}}<h1>Login failed</h1><p>{{.Message}}</p><p>You can close this window.</p>{{end}}
+{{if eq .Kind 0}}<h1>Login complete</h1><p>You can close this window and return to your application.</p>
+{{else if eq .Kind 1}}<h1>Login failed</h1><p>{{.Message}}</p><p>You can close this window.</p>
+{{else if eq .Kind 2}}<h1>Not this login</h1><p>This response does not belong to the login in progress: its state parameter is missing or wrong ({{.Message}}). It was ignored; the login goes on in the window you started it from.</p>
+{{else}}<h1>Login already completed</h1><p>This authorization response was already used. You can close this window and return to your application.</p>{{end}}
 </body></html>
 `))
 
-func renderResult(w http.ResponseWriter, err error) {
+func renderPage(w http.ResponseWriter, status, kind int, message string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	data := struct {
-		OK      bool
+	w.WriteHeader(status)
+	resultPage.Execute(w, struct {
+		Kind    int
 		Message string
-	}{OK: err == nil}
-	if err != nil {
-		data.Message = err.Error()
-		w.WriteHeader(http.StatusBadRequest)
-	}
-	resultPage.Execute(w, data)
+	}{kind, message})
 }
 
 // randomString returns 32 random bytes, base64url without padding.
 func randomString() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("provider: random state: %w", err)
+		return "", fmt.Errorf("login: random state: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }

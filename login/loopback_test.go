@@ -85,7 +85,6 @@ func TestLoopbackAuthorize(t *testing.T) {
 	}{
 		{name: "success", meta: meta, query: ok(nil), wantPage: "Login complete"},
 		{name: "iss advertised and correct", meta: issMeta, query: ok(url.Values{"iss": {"https://as.example"}}), wantPage: "Login complete"},
-		{name: "state mismatch", meta: meta, query: func(string) url.Values { return url.Values{"state": {"forged"}, "code": {"the-code"}} }, wantErr: provider.ErrStateMismatch},
 		{name: "iss advertised but missing", meta: issMeta, query: ok(nil), wantErr: provider.ErrIssuerMismatch},
 		{name: "iss wrong", meta: issMeta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: provider.ErrIssuerMismatch},
 		{name: "iss present though not advertised, wrong", meta: meta, query: ok(url.Values{"iss": {"https://evil.example"}}), wantErr: provider.ErrIssuerMismatch},

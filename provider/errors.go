@@ -3,7 +3,10 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -104,4 +107,41 @@ func (e *OAuthError) Error() string {
 func (e *OAuthError) Is(target error) bool {
 	s, ok := codeSentinels[e.Code]
 	return ok && s == target
+}
+
+// IsTransient reports whether err from a token request is a failure to get
+// an answer rather than an answer: RFC 8628 §3.5 asks the client to back off
+// and poll again after a connection timeout, and a server failure (HTTP 5xx)
+// says nothing about the authorization either. Transient, exactly:
+//
+//   - a net.Error whose Timeout() is true (dial, TLS or response timeouts,
+//     http.Client.Timeout, a per-request context deadline);
+//   - syscall.ECONNRESET (the connection was reset) and io.ErrUnexpectedEOF
+//     (the response was cut off);
+//   - a *OAuthError with StatusCode >= 500, whatever its code
+//     (drivers report an unparseable 5xx page as invalid_response), or with
+//     the code temporarily_unavailable (RFC 6749 §4.1.2.1).
+//
+// An error matching ErrAccessDenied, ErrExpiredToken,
+// ErrInvalidGrant or ErrInvalidClient is never transient, even with a 5xx
+// status: those are the server's final word. Anything else, context.Canceled
+// included, is not transient.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, final := range []error{ErrAccessDenied, ErrExpiredToken, ErrInvalidGrant, ErrInvalidClient} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	var oe *OAuthError
+	if errors.As(err, &oe) {
+		return oe.StatusCode >= 500 || oe.Code == "temporarily_unavailable"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,8 +11,13 @@ import (
 )
 
 // Token is an OAuth token set held in memory. Its secret fields never print:
-// String, Format and LogValue redact them, so a token passed to a logger or
-// fmt by mistake shows only its shape.
+// String, Format, LogValue and MarshalJSON redact them, so a token passed to
+// fmt, a slog handler (text or JSON) or encoding/json by mistake, alone or
+// inside a struct, slice or map, shows only its shape.
+//
+// fmt cannot call methods on unexported struct fields: a Token held in an
+// unexported field of another type prints raw under %v. Hold tokens in
+// exported fields or behind a type with its own String.
 type Token struct {
 	AccessToken  string
 	TokenType    string // "Bearer" unless the server says otherwise
@@ -73,11 +80,53 @@ func (t Token) LogValue() slog.Value {
 	)
 }
 
+// redactedMarker stands in for a secret in JSON output.
+const redactedMarker = "[redacted]"
+
+// errRedactedJSON: a token's JSON form carries no secret, so decoding one
+// back would yield a token that looks valid and is not.
+var errRedactedJSON = errors.New("provider: the JSON form of a token or device authorization is redacted and cannot be decoded; keep tokens in memory or use a store that serializes them explicitly")
+
+// tokenJSON is what a Token marshals to: the RFC 6749 §5.1 member names, the
+// non-secret fields as they are, and "[redacted]" for each secret present
+// (absent when empty), so a log shows whether a refresh token exists.
+type tokenJSON struct {
+	TokenType    string    `json:"token_type,omitempty"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Scopes       []string  `json:"scopes,omitempty"`
+}
+
+// MarshalJSON emits the token's shape without its secrets (see tokenJSON).
+// It is not a serialization: UnmarshalJSON refuses the result.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(tokenJSON{
+		TokenType:    t.TokenType,
+		AccessToken:  jsonMarker(t.AccessToken),
+		RefreshToken: jsonMarker(t.RefreshToken),
+		IDToken:      jsonMarker(t.IDToken),
+		Expiry:       t.Expiry,
+		Scopes:       t.Scopes,
+	})
+}
+
+// UnmarshalJSON refuses: the JSON form is redacted (see MarshalJSON).
+func (t *Token) UnmarshalJSON([]byte) error { return errRedactedJSON }
+
+func jsonMarker(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redactedMarker
+}
+
 func redact(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return "[redacted]"
+	return redactedMarker
 }
 
 // DeviceAuthorization is a device authorization response (RFC 8628 §3.2).
@@ -115,3 +164,32 @@ func (d DeviceAuthorization) LogValue() slog.Value {
 		slog.Duration("interval", d.Interval),
 	)
 }
+
+// deviceAuthorizationJSON uses the RFC 8628 §3.2 member names; the device
+// code, a credential, is replaced by "[redacted]" and interval is in seconds.
+type deviceAuthorizationJSON struct {
+	UserCode                string    `json:"user_code,omitempty"`
+	VerificationURI         string    `json:"verification_uri,omitempty"`
+	VerificationURIComplete string    `json:"verification_uri_complete,omitempty"`
+	DeviceCode              string    `json:"device_code,omitempty"`
+	ExpiresAt               time.Time `json:"expires_at,omitzero"`
+	Interval                int64     `json:"interval,omitempty"`
+	Scopes                  []string  `json:"scopes,omitempty"`
+}
+
+// MarshalJSON emits the authorization without the device code. It is not a
+// serialization: UnmarshalJSON refuses the result.
+func (d DeviceAuthorization) MarshalJSON() ([]byte, error) {
+	return json.Marshal(deviceAuthorizationJSON{
+		UserCode:                d.UserCode,
+		VerificationURI:         d.VerificationURI,
+		VerificationURIComplete: d.VerificationURIComplete,
+		DeviceCode:              jsonMarker(d.DeviceCode),
+		ExpiresAt:               d.ExpiresAt,
+		Interval:                int64(d.Interval / time.Second),
+		Scopes:                  d.Scopes,
+	})
+}
+
+// UnmarshalJSON refuses: the JSON form is redacted (see MarshalJSON).
+func (d *DeviceAuthorization) UnmarshalJSON([]byte) error { return errRedactedJSON }

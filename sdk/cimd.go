@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -58,26 +55,32 @@ func (a *Auth) cimdFor(p *providerState, c caller) string {
 
 // CheckClientIDMetadataDocumentURL checks that u can be a client_id under
 // draft-ietf-oauth-client-id-metadata-document: an https URL with a path,
-// without fragment, credentials or dot segments.
+// without fragment, credentials or dot segments. The rules are
+// provider.CheckClientIDMetadataDocumentURL's, the ones the config file
+// applies; the reason is phrased to follow "the URL " in a log line.
 func CheckClientIDMetadataDocumentURL(u string) error {
-	p, err := url.Parse(u)
-	switch {
-	case err != nil:
-		return fmt.Errorf("not a URL: %w", err)
-	case p.Scheme != "https":
-		return errors.New("not an https URL")
-	case p.Host == "":
-		return errors.New("has no host")
-	case p.Path == "" || p.Path == "/":
-		return errors.New("has no path")
-	case p.Fragment != "" || strings.Contains(u, "#"):
-		return errors.New("has a fragment")
-	case p.User != nil:
-		return errors.New("carries credentials")
-	case slices.ContainsFunc(strings.Split(p.Path, "/"), func(s string) bool { return s == "." || s == ".." }):
-		return errors.New("has dot segments in its path")
+	err := provider.CheckClientIDMetadataDocumentURL(u)
+	var ue *provider.URLError
+	if err == nil || !errors.As(err, &ue) {
+		return err
 	}
-	return nil
+	switch ue.Rule {
+	case provider.URLNotParsed:
+		return fmt.Errorf("not a URL: %w", err)
+	case provider.URLNotHTTPS, provider.URLHTTPNotLoopback:
+		return fmt.Errorf("not an https URL: %w", err)
+	case provider.URLNotAbsolute:
+		return fmt.Errorf("has no host: %w", err)
+	case provider.URLNoPath:
+		return fmt.Errorf("has no path: %w", err)
+	case provider.URLFragment:
+		return fmt.Errorf("has a fragment: %w", err)
+	case provider.URLUserInfo:
+		return fmt.Errorf("carries credentials: %w", err)
+	case provider.URLDotSegment:
+		return fmt.Errorf("has dot segments in its path: %w", err)
+	}
+	return err
 }
 
 // driverFor returns the driver for a login: rebound to the CIMD URL where

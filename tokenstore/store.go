@@ -11,6 +11,11 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// ErrRefreshTransient: the refresh got no answer (a timeout, a reset
+// connection, an HTTP 5xx: provider.IsTransient); the token is kept and the
+// next call tries the refresh again. No login is needed.
+var ErrRefreshTransient = errors.New("tokenstore: refresh failed transiently; the token is kept and the next call retries")
+
 // refreshTimeout bounds one refresh request. The refresh runs detached from
 // the caller that started it, so one caller giving up does not fail the
 // others waiting on the same refresh.
@@ -32,8 +37,10 @@ func (k Key) String() string { return k.Provider + " " + k.Issuer + " " + k.Clie
 // Store keeps tokens in memory only (they never touch disk) and
 // refreshes them on demand. Refresh is single-flight per key: any number of
 // concurrent callers holding an expired token cause one refresh request.
-// A rotated refresh token replaces the old one; a failed refresh drops the
-// token, so the next call logs in again.
+// A rotated refresh token replaces the old one. A refresh that failed
+// transiently keeps the token, so the next call retries; any other failure
+// (invalid_grant, invalid_client, …) drops it, so the next call logs in
+// again (RFC 6749 §5.2: the refresh token is no longer usable).
 //
 // The zero value is ready to use and safe for concurrent use.
 type Store struct {
@@ -78,13 +85,15 @@ func (s *Store) Peek(k Key) (*provider.Token, bool) {
 }
 
 // Token returns a valid token for k, refreshing it through r if it expired.
-// It returns an error matching ErrNoToken when there is none, and
-// ErrRefreshFailed when the refresh failed (the token is then dropped).
+// It returns an error matching ErrNoToken when there is none,
+// ErrRefreshTransient when the refresh failed transiently (the token is
+// kept), and ErrRefreshFailed when it failed otherwise (the token is then
+// dropped).
 // r may be nil when the issuer has no refresh (the expired token is then dropped).
 func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	t, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
+		return nil, fmt.Errorf("tokenstore: %s: %w", k, provider.ErrNoToken)
 	}
 	if t.ValidAt(s.now()) {
 		return t, nil
@@ -108,7 +117,7 @@ func (s *Store) Token(ctx context.Context, k Key, r provider.Refresher) (*provid
 func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*provider.Token, error) {
 	old, ok := s.Peek(k)
 	if !ok {
-		return nil, fmt.Errorf("provider: %s: %w", k, provider.ErrNoToken)
+		return nil, fmt.Errorf("tokenstore: %s: %w", k, provider.ErrNoToken)
 	}
 	// A caller that read the expired token before a finished refresh stored
 	// the new one lands here: no second request.
@@ -117,15 +126,19 @@ func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*prov
 	}
 	if r == nil || old.RefreshToken == "" {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: token expired and cannot be refreshed: %w", k, provider.ErrRefreshFailed)
+		return nil, fmt.Errorf("tokenstore: %s: token expired and cannot be refreshed: %w", k, provider.ErrRefreshFailed)
 	}
 	t, err := r.Refresh(ctx, old)
 	if err == nil && (t == nil || t.AccessToken == "") {
 		err = errors.New("refresh returned no access token")
 	}
+	if provider.IsTransient(err) {
+		// No answer is no verdict on the refresh token: keep it.
+		return nil, fmt.Errorf("tokenstore: %s: %w: %w", k, ErrRefreshTransient, err)
+	}
 	if err != nil {
 		s.drop(k, old)
-		return nil, fmt.Errorf("provider: %s: %w: %w", k, provider.ErrRefreshFailed, err)
+		return nil, fmt.Errorf("tokenstore: %s: %w: %w", k, provider.ErrRefreshFailed, err)
 	}
 	// RFC 6749 §6: the server may issue a new refresh token (rotation, the
 	// old one is then revoked); if it does not, the old one stays valid.
