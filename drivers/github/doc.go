@@ -30,6 +30,12 @@
 //		Scopes:   []string{"repo", "read:org"},
 //	})
 //
+// Driver embeds *oidc.Driver over GitHub's static metadata and overrides
+// the grant methods (form replies, 200-with-error, error hints), Describe,
+// Challenge, Identity and WithClientID. Registration is its catalogue
+// entry; options are decoded into Options, and the client secret comes
+// from DriverConfig.ClientSecret (options.client_secret is still read).
+//
 // GitHub documentation:
 //
 //   - https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps

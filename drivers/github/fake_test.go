@@ -264,28 +264,19 @@ func (f *fakeGitHub) refreshToken(w http.ResponseWriter, r *http.Request) {
 // consents at once and GitHub redirects to the loopback callback. GitHub
 // accepts any port on a 127.0.0.1 callback registered without one.
 func (f *fakeGitHub) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
-	switch {
-	case q.Get("client_id") != f.clientID:
+	a := logintest.ReadAuthorize(r)
+	switch rt := a.Query.Get("response_type"); {
+	case !a.ClientIs(f.clientID):
 		http.Error(w, "unknown client_id", http.StatusNotFound)
-		return
-	case !ok:
+	case a.Redirect == nil:
 		http.Error(w, "redirect_uri is not the registered callback", http.StatusBadRequest)
-		return
-	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+	case !a.HasS256():
 		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
-		return
-	case q.Get("response_type") != "" && q.Get("response_type") != "code":
+	case rt != "" && rt != "code":
 		http.Error(w, "unsupported response_type", http.StatusBadRequest)
-		return
+	default:
+		a.RedirectBack(w, r, url.Values{"code": {a.Issue(&f.codes, "scope", "")}})
 	}
-	code := f.codes.Issue(logintest.AuthCode{RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("scope")})
-	back := ru.Query()
-	back.Set("code", code)
-	back.Set("state", q.Get("state"))
-	ru.RawQuery = back.Encode()
-	http.Redirect(w, r, ru.String(), http.StatusFound)
 }
 
 func (f *fakeGitHub) user(w http.ResponseWriter, r *http.Request) {

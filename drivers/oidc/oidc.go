@@ -80,7 +80,7 @@ func New(cfg Config) (*Driver, error) {
 		if err != nil {
 			return nil, fmt.Errorf("oidc: %w", err)
 		}
-		cfg.Metadata = m
+		cfg.Metadata, cfg.Endpoints = m, provider.Endpoints{} // applied
 	} else if err := provider.CheckEndpointURL("issuer", cfg.Issuer); err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}

@@ -24,14 +24,18 @@
 //
 //   - insufficient_scope challenges in the DPoP scheme as well as Bearer.
 //
-//     var disc discovery.Discoverer
-//     d, err := okta.New(okta.Config{
-//     Issuer:   "https://acme.okta.com/oauth2/default",
-//     ClientID: "0oa1b2c3d4e5f6g7h8i9",
-//     Discover: func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-//     return disc.AuthServer(ctx, iss, okta.DiscoveryFallbacks(iss)...)
-//     },
-//     })
+// Given only an issuer, the driver discovers by itself, with Okta's
+// appended well-known paths (DiscoveryFallbacks) after the standard ones:
+//
+//	d, err := okta.New(okta.Config{
+//		Issuer:   "https://acme.okta.com/oauth2/default",
+//		ClientID: "0oa1b2c3d4e5f6g7h8i9",
+//	})
+//
+// Driver embeds *oidc.Driver and overrides the grant methods (scopes,
+// DPoP, error hints), Metadata, Challenge (Bearer or DPoP) and
+// WithClientID; Identity is the generic driver's. Registration is its
+// catalogue entry; options are decoded into Options.
 //
 // Okta documentation:
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -322,31 +323,20 @@ func (f *fakeOkta) userinfo(w http.ResponseWriter, r *http.Request) {
 
 // authorize is the browser leg: the fake user signs in and consents at once.
 func (f *fakeOkta) authorize(w http.ResponseWriter, r *http.Request, issuer string) {
-	q := r.URL.Query()
-	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
+	a := logintest.ReadAuthorize(r)
 	switch {
-	case q.Get("client_id") != f.clientID:
+	case !a.ClientIs(f.clientID):
 		http.Error(w, "invalid client_id", http.StatusBadRequest)
-		return
-	case !ok:
+	case a.Redirect == nil:
 		http.Error(w, "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings", http.StatusBadRequest)
-		return
-	}
-	back := ru.Query()
-	back.Set("state", q.Get("state"))
-	switch {
-	case q.Get("response_type") != "code":
-		back.Set("error", "unsupported_response_type")
-	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
-		back.Set("error", "invalid_request")
-		back.Set("error_description", "PKCE code challenge is required when the token endpoint authentication method is 'NONE'.")
+	case a.Query.Get("response_type") != "code":
+		a.RedirectBack(w, r, url.Values{"error": {"unsupported_response_type"}})
+	case !a.HasS256():
+		a.RedirectBack(w, r, url.Values{"error": {"invalid_request"},
+			"error_description": {"PKCE code challenge is required when the token endpoint authentication method is 'NONE'."}})
 	case !f.enabled(grantCode):
-		back.Set("error", "unauthorized_client")
+		a.RedirectBack(w, r, url.Values{"error": {"unauthorized_client"}})
 	default:
-		back.Set("code", f.codes.Issue(logintest.AuthCode{
-			RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("scope"), Issuer: issuer,
-		}))
+		a.RedirectBack(w, r, url.Values{"code": {a.Issue(&f.codes, "scope", issuer)}})
 	}
-	ru.RawQuery = back.Encode()
-	http.Redirect(w, r, ru.String(), http.StatusFound)
 }

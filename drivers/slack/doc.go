@@ -32,6 +32,11 @@
 //		Scopes:   []string{"channels:history", "chat:write"},
 //	})
 //
+// Driver embeds *oidc.Driver for the static metadata only: Slack's wire
+// format is not RFC 6749, so every grant method is overridden, and
+// StartDevice refuses (Slack has no device grant). Registration is its
+// catalogue entry; options are decoded into Options.
+//
 // Slack documentation:
 //
 //   - https://api.slack.com/authentication/oauth-v2

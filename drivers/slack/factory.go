@@ -26,7 +26,7 @@ var Registration = provider.Registration{
 			return nil, err
 		}
 		if !cfg.Endpoints.IsZero() || len(cfg.ExtraParams) > 0 {
-			return nil, errors.New("slack: endpoints and extra_params are not supported: Slack's OAuth v2 is not RFC 6749 and its endpoints are fixed")
+			return nil, errors.New("slack: endpoint overrides and extra parameters are not supported: Slack's OAuth v2 endpoints and parameters are fixed")
 		}
 		secret := cfg.ClientSecret
 		if secret == "" {

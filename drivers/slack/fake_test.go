@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -64,35 +65,21 @@ func (f *fakeSlack) fail(w http.ResponseWriter, code string) {
 // authorize is the browser leg: the fake user approves at once. Slack
 // refuses bot scopes (scope=) for an app with PKCE enabled.
 func (f *fakeSlack) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ru, ok := logintest.LoopbackRedirect(q.Get("redirect_uri"))
+	a := logintest.ReadAuthorize(r)
 	switch {
-	case q.Get("client_id") != f.clientID:
+	case !a.ClientIs(f.clientID):
 		http.Error(w, "invalid_client_id", http.StatusBadRequest)
-		return
-	case !ok:
+	case a.Redirect == nil:
 		http.Error(w, "bad_redirect_uri", http.StatusBadRequest)
-		return
-	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+	case !a.HasS256():
 		http.Error(w, "PKCE apps must send code_challenge with code_challenge_method=S256", http.StatusBadRequest)
-		return
-	}
-	back := ru.Query()
-	back.Set("state", q.Get("state"))
-	switch {
-	case q.Has("scope"):
-		back.Set("error", "invalid_scope")
-		back.Set("error_description", "apps using PKCE cannot request bot scopes")
-	case q.Get("user_scope") == "":
-		back.Set("error", "invalid_scope")
-		back.Set("error_description", "no user_scope requested")
+	case a.Query.Has("scope"):
+		a.RedirectBack(w, r, url.Values{"error": {"invalid_scope"}, "error_description": {"apps using PKCE cannot request bot scopes"}})
+	case a.Query.Get("user_scope") == "":
+		a.RedirectBack(w, r, url.Values{"error": {"invalid_scope"}, "error_description": {"no user_scope requested"}})
 	default:
-		back.Set("code", f.codes.Issue(logintest.AuthCode{
-			RedirectURI: q.Get("redirect_uri"), Challenge: q.Get("code_challenge"), Scope: q.Get("user_scope"),
-		}))
+		a.RedirectBack(w, r, url.Values{"code": {a.Issue(&f.codes, "user_scope", "")}})
 	}
-	ru.RawQuery = back.Encode()
-	http.Redirect(w, r, ru.String(), http.StatusFound)
 }
 
 func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -24,13 +25,13 @@ func (d *Driver) Identity(ctx context.Context, t *provider.Token) (*provider.Ide
 		TeamID string `json:"team_id"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("slack: auth.test: HTTP %d: %s", status, excerpt(body))
+		return nil, fmt.Errorf("slack: auth.test: HTTP %d: %s", status, oidc.DescribeJSONError(err, len(body)))
 	}
 	if !r.OK {
 		return nil, fmt.Errorf("slack: auth.test: %s [HTTP %d]", r.Error, status)
 	}
 	if r.UserID == "" || r.TeamID == "" {
-		return nil, fmt.Errorf("slack: auth.test: no user_id or team_id in %s", excerpt(body))
+		return nil, fmt.Errorf("slack: auth.test: no user_id or team_id in the reply [HTTP %d]", status)
 	}
 	return &provider.Identity{Subject: r.TeamID + "/" + r.UserID, DisplayName: r.User + " (" + r.Team + ")"}, nil
 }

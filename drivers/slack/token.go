@@ -90,11 +90,11 @@ type accessResponse struct {
 }
 
 type slackToken struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"` // "user" or "bot"
-	Scope        string `json:"scope"`
-	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    int64  `json:"expires_in"`
+	AccessToken  string       `json:"access_token"`
+	TokenType    string       `json:"token_type"` // "user" or "bot"
+	Scope        string       `json:"scope"`
+	RefreshToken string       `json:"refresh_token"`
+	ExpiresIn    oidc.Seconds `json:"expires_in"`
 }
 
 func (d *Driver) access(ctx context.Context, form url.Values) (*provider.Token, error) {
@@ -147,14 +147,15 @@ func (d *Driver) post(ctx context.Context, endpoint string, form url.Values, acc
 func parseAccess(status int, body []byte, now time.Time) (*provider.Token, error) {
 	var r accessResponse
 	if err := json.Unmarshal(body, &r); err != nil {
+		// Name what failed: the body holds the tokens.
 		return nil, &provider.OAuthError{Endpoint: "oauth.v2.access", Code: "invalid_response", StatusCode: status,
-			Description: "unparseable response: " + excerpt(body)}
+			Description: "unparseable response: " + oidc.DescribeJSONError(err, len(body))}
 	}
 	if !r.OK || r.Error != "" {
 		oe := &provider.OAuthError{Endpoint: "oauth.v2.access", Code: r.Error, StatusCode: status}
 		if oe.Code == "" {
 			oe.Code = "invalid_response"
-			oe.Description = "ok is not true: " + excerpt(body)
+			oe.Description = "ok is not true and no error is named"
 		}
 		if s, ok := errorSentinels[oe.Code]; ok {
 			return nil, fmt.Errorf("slack: %w: %w", s, oe)
@@ -179,16 +180,7 @@ func parseAccess(status int, body []byte, now time.Time) (*provider.Token, error
 		Scopes:       oidc.ParseScopes(ut.Scope),
 	}
 	if ut.ExpiresIn > 0 {
-		t.Expiry = now.Add(time.Duration(ut.ExpiresIn) * time.Second)
+		t.Expiry = now.Add(ut.ExpiresIn.Duration())
 	}
 	return t, nil
-}
-
-func excerpt(b []byte) string {
-	const max = 200
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

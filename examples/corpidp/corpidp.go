@@ -15,8 +15,10 @@
 //	      sha256: <mcpauth plugin hash corpidp-driver>
 //
 // Corp IdP is a standard OpenID provider with two house rules, which is all
-// this driver adds to the generic one: every client must name its tenant,
-// and tokens must be refreshable, so offline_access is always requested.
+// this driver adds to the generic one it embeds: every client must name
+// its tenant (a header on every request), and tokens must be refreshable,
+// so offline_access is always requested. Every other method is the generic
+// driver's, promoted by embedding.
 package corpidp
 
 import (
@@ -39,77 +41,66 @@ const (
 // TenantHeader carries the tenant on every request to Corp IdP.
 const TenantHeader = "X-Corp-Tenant"
 
+// Options are the driver's settings under options: in configuration.
+type Options struct {
+	// Tenant is the Corp IdP tenant; required.
+	Tenant string `option:"tenant"`
+}
+
 // Factory builds the driver; it is what the plugin's main serves.
-func Factory(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-	tenant := cfg.Options["tenant"]
-	if tenant == "" {
+func Factory(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+	var opts Options
+	if err := cfg.DecodeOptions(Name, &opts); err != nil {
+		return nil, err
+	}
+	if opts.Tenant == "" {
 		return nil, errors.New("corpidp: options.tenant is required (ask the identity team for your tenant name)")
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{"openid", "profile"}
 	}
-	scopes = withOfflineAccess(scopes)
-	var discover func(context.Context, string) (*provider.AuthServerMetadata, error)
-	if cfg.Discover != nil {
-		discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
-			return cfg.Discover(ctx, iss)
-		}
-	}
 	base, err := oidc.New(oidc.Config{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: scopes, Metadata: cfg.Metadata, Discover: discover,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: tenantTransport{tenant, http.DefaultTransport}},
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: withOfflineAccess(scopes),
+		Metadata: cfg.Metadata, Discover: cfg.Discover, Endpoints: cfg.Endpoints, ExtraParams: cfg.ExtraParams,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: tenantTransport{opts.Tenant, http.DefaultTransport}},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &driver{Driver: base, tenant: tenant}, nil
+	return &Driver{Driver: base, tenant: opts.Tenant}, nil
 }
 
-// driver is the generic driver with Corp IdP's description. Embedding keeps
-// every capability of the generic driver.
-type driver struct {
-	provider.Driver
+// Driver is the generic driver with Corp IdP's description and scope rule.
+type Driver struct {
+	*oidc.Driver
 	tenant string
 }
 
-func (d *driver) Describe() provider.Description {
+func (d *Driver) Describe() provider.Description {
 	desc := d.Driver.Describe()
 	desc.Name, desc.Version = Name, Version
 	desc.Quirks = []string{"sends " + TenantHeader + ": " + d.tenant + " on every request", "always requests offline_access"}
 	return desc
 }
 
-// The generic driver's capabilities, passed through explicitly (embedding
-// an interface value hides the concrete type's other methods), with Corp
-// IdP's scope rule on the way in.
-func (d *driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
-	return d.Driver.(provider.DeviceAuthorizer).StartDevice(ctx, withOfflineAccess(scopes))
+// StartDevice and AuthCodeURL add offline_access to the scopes asked for.
+func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
+	return d.Driver.StartDevice(ctx, withOfflineAccess(scopes))
 }
 
-func (d *driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
-	return d.Driver.(provider.DeviceAuthorizer).PollDevice(ctx, da)
-}
-
-func (d *driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
+func (d *Driver) AuthCodeURL(ctx context.Context, req provider.AuthCodeRequest) (string, error) {
 	req.Scopes = withOfflineAccess(req.Scopes)
-	return d.Driver.(provider.CodeExchanger).AuthCodeURL(ctx, req)
+	return d.Driver.AuthCodeURL(ctx, req)
 }
 
-func (d *driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
-	return d.Driver.(provider.CodeExchanger).Exchange(ctx, code, verifier, redirect)
-}
-
-func (d *driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
-	return d.Driver.(provider.Refresher).Refresh(ctx, t)
-}
-
-func (d *driver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
-	return d.Driver.(provider.Challenger).Challenge(resp)
-}
-
-func (d *driver) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
-	return d.Driver.(provider.Identifier).Identity(ctx, t)
+// WithClientID keeps Corp IdP's rules for another client (a CIMD URL).
+func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
+	base, err := d.Driver.WithClientID(clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{Driver: base.(*oidc.Driver), tenant: d.tenant}, nil
 }
 
 // withOfflineAccess adds offline_access to explicitly requested scopes

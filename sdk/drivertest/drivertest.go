@@ -1,12 +1,3 @@
-// Package drivertest is the contract kit every mcpauth driver must pass, in
-// process and as a plugin subprocess, against a real authorization server
-// (the embedded zitadel OP by default) or an issuer fake that behaves like
-// the issuer it stands in for.
-//
-//	func TestContract(t *testing.T) {
-//		drivertest.Run(t, drivertest.Suite{NewDriver: drivertest.InProcess(mydriver.Factory)})
-//		drivertest.Run(t, drivertest.Suite{NewDriver: drivertest.Plugin(pluginBinary)})
-//	}
 package drivertest
 
 import (
@@ -46,6 +37,9 @@ type Suite struct {
 	NewDriver func(t *testing.T, op OP) provider.Driver
 	// OP starts the authorization server; nil means Zitadel.
 	OP func(t *testing.T) OP
+	// Quirks, if set, change what the OP answers (through a loopback
+	// proxy), to test the driver against an issuer's quirk.
+	Quirks Quirks
 }
 
 // Zitadel starts the embedded zitadel/oidc OP (device grant, code + PKCE,
@@ -123,6 +117,9 @@ func Run(t *testing.T, s Suite) {
 		startOP = Zitadel
 	}
 	op := startOP(t)
+	if !s.Quirks.isZero() {
+		op = withQuirks(t, op, s.Quirks)
+	}
 	d := s.NewDriver(t, op)
 	cfg := op.DriverConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -4,6 +4,6 @@
 // parsing, or that the driver no longer accepts, fails that driver's tests.
 //
 //	func TestDocsSnippets(t *testing.T) {
-//		docstest.DriverSnippets(t, github.Name, github.Factory)
+//		docstest.DriverSnippets(t, github.Name, github.Registration.New)
 //	}
 package docstest

@@ -1,6 +1,7 @@
 package logintest
 
 import (
+	"net/http"
 	"net/url"
 	"sync"
 
@@ -69,4 +70,54 @@ func (c *AuthCodes) Redeem(code string) (AuthCode, bool) {
 	a, ok := c.byCode[code]
 	delete(c.byCode, code)
 	return a, ok
+}
+
+// AuthorizeRequest is an authorization request (RFC 6749 section 4.1.1,
+// RFC 7636 section 4.3) as an issuer fake's authorization endpoint reads
+// it. The checks every issuer makes are methods; how an issuer words a
+// refusal stays in its fake.
+type AuthorizeRequest struct {
+	Query url.Values
+	// Redirect is the loopback redirect_uri, or nil when redirect_uri is
+	// not one (see LoopbackRedirect).
+	Redirect *url.URL
+}
+
+// ReadAuthorize reads the authorization request of r.
+func ReadAuthorize(r *http.Request) AuthorizeRequest {
+	q := r.URL.Query()
+	ru, _ := LoopbackRedirect(q.Get("redirect_uri"))
+	return AuthorizeRequest{Query: q, Redirect: ru}
+}
+
+// ClientIs reports whether the request is for client id.
+func (a AuthorizeRequest) ClientIs(id string) bool { return a.Query.Get("client_id") == id }
+
+// HasS256 reports whether the request carries an S256 PKCE challenge.
+func (a AuthorizeRequest) HasS256() bool {
+	return a.Query.Get("code_challenge_method") == "S256" && a.Query.Get("code_challenge") != ""
+}
+
+// Issue remembers the request in codes and returns its authorization code;
+// scopeParam names the parameter the issuer reads scopes from ("scope", or
+// Slack's "user_scope"), issuer is AuthCode.Issuer.
+func (a AuthorizeRequest) Issue(codes *AuthCodes, scopeParam, issuer string) string {
+	return codes.Issue(AuthCode{
+		RedirectURI: a.Query.Get("redirect_uri"), Challenge: a.Query.Get("code_challenge"),
+		Scope: a.Query.Get(scopeParam), Issuer: issuer,
+	})
+}
+
+// RedirectBack answers with the redirect to the client's loopback
+// redirect_uri carrying the request's state and params (a code, or an
+// error). The request must have a loopback Redirect.
+func (a AuthorizeRequest) RedirectBack(w http.ResponseWriter, r *http.Request, params url.Values) {
+	u := *a.Redirect
+	back := u.Query()
+	back.Set("state", a.Query.Get("state"))
+	for k, v := range params {
+		back[k] = v
+	}
+	u.RawQuery = back.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
 }

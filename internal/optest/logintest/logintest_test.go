@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -202,5 +204,28 @@ func TestUser(t *testing.T) {
 	var none logintest.User
 	if none.ApproveDevice(t.Context(), uc) == nil || none.DenyDevice(t.Context(), uc) == nil {
 		t.Error("a User without Devices approved or denied a device authorization")
+	}
+}
+
+func TestAuthorizeRequest(t *testing.T) {
+	var codes logintest.AuthCodes
+	r := httptest.NewRequest("GET", "/authorize?client_id=c&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2Fcallback%3Fk%3Dv&state=st&code_challenge=ch&code_challenge_method=S256&scope=a+b", nil)
+	a := logintest.ReadAuthorize(r)
+	if !a.ClientIs("c") || a.ClientIs("d") || !a.HasS256() || a.Redirect == nil {
+		t.Fatalf("request read as %+v", a)
+	}
+	w := httptest.NewRecorder()
+	a.RedirectBack(w, r, url.Values{"code": {a.Issue(&codes, "scope", "iss")}})
+	loc, err := url.Parse(w.Header().Get("Location"))
+	if err != nil || w.Code != http.StatusFound || loc.Host != "127.0.0.1:5" || loc.Query().Get("state") != "st" || loc.Query().Get("k") != "v" {
+		t.Fatalf("redirect %d to %v", w.Code, loc)
+	}
+	ac, ok := codes.Redeem(loc.Query().Get("code"))
+	if !ok || ac.Scope != "a b" || ac.Challenge != "ch" || ac.Issuer != "iss" {
+		t.Fatalf("code for %+v, %v", ac, ok)
+	}
+	plain := logintest.ReadAuthorize(httptest.NewRequest("GET", "/authorize?code_challenge=ch&code_challenge_method=plain&redirect_uri=http%3A%2F%2Flocalhost%2Fcallback", nil))
+	if plain.HasS256() || plain.Redirect != nil {
+		t.Errorf("plain challenge or non-loopback redirect accepted: %+v", plain)
 	}
 }
