@@ -481,7 +481,7 @@ providers:
     issuer: https://login.example.com
     client_id: c
     apis: [api.example.com]
-`, `config.yaml:5: providers[0].apis[0]: "api.example.com" must be an https URL`, schemaRefuses},
+`, `config.yaml:5: providers[0].apis[0]: "api.example.com" is not an absolute URL`, schemaRefuses},
 
 	{"endpoint relative without slash", `providers:
   - name: x

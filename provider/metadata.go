@@ -175,6 +175,9 @@ func checkURL(name, raw string, kind urlKind) error {
 		return &URLError{Name: name, URL: raw, Rule: URLNotParsed, Err: err}
 	}
 	fail := func(r URLRule) error { return &URLError{Name: name, URL: u.Redacted(), Rule: r} }
+	if u.Scheme == "" && u.Host == "" {
+		return fail(URLNotAbsolute) // "not a url", "/path": no scheme to judge
+	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && kind != kindDocument:
