@@ -3,6 +3,7 @@ package drivers
 import (
 	"slices"
 
+	"github.com/mcpauth/mcpauth/drivers/entra"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
@@ -20,6 +21,7 @@ var Builtin = []provider.Registration{
 	github.Registration,
 	slack.Registration,
 	okta.Registration,
+	entra.Registration,
 }
 
 // Lookup returns the built-in driver called name.

@@ -39,9 +39,11 @@ const (
 	opRefresh
 )
 
-// translate maps Entra's device grant codes onto the RFC sentinels and says
-// which app registration setting to change for a refused client. The
-// *provider.OAuthError keeps Entra's own code.
+// translate maps Entra's device grant codes onto the RFC ones and says
+// which app registration setting to change for a refused client. A renamed
+// code is rewritten in the *provider.OAuthError itself, Entra's code moving
+// to the front of the description: the error crosses the plugin boundary as
+// its RFC 6749 fields only, and the sentinels follow the code.
 func translate(op operation, err error) error {
 	var oe *provider.OAuthError
 	if err == nil || !errors.As(err, &oe) {
@@ -49,9 +51,9 @@ func translate(op operation, err error) error {
 	}
 	switch oe.Code {
 	case errDeclined:
-		return fmt.Errorf("entra: the user declined the sign-in: %w: %w", provider.ErrAccessDenied, err)
+		return fmt.Errorf("entra: the user declined the sign-in: %w", renamed(oe, "access_denied"))
 	case errBadCode:
-		return fmt.Errorf("entra: Entra does not know the device code: %w: %w", provider.ErrInvalidGrant, err)
+		return fmt.Errorf("entra: Entra does not know the device code: %w", renamed(oe, "invalid_grant"))
 	case "invalid_client", "unauthorized_client":
 		if op == opDevice {
 			return fmt.Errorf("entra: Entra refused the client for the device grant: set %s to Yes: %w", publicClientSetting, err)
@@ -63,6 +65,14 @@ func translate(op operation, err error) error {
 		}
 	}
 	return err
+}
+
+// renamed is oe under the RFC code, with Entra's code kept in the description.
+func renamed(oe *provider.OAuthError, code string) *provider.OAuthError {
+	r := *oe
+	r.Code = code
+	r.Description = strings.TrimSuffix(oe.Code+": "+oe.Description, ": ")
+	return &r
 }
 
 func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
