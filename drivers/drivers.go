@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/drivers/entra"
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/drivers/google"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/drivers/slack"
@@ -22,6 +23,7 @@ var Builtin = []provider.Registration{
 	slack.Registration,
 	okta.Registration,
 	entra.Registration,
+	google.Registration,
 }
 
 // Lookup returns the built-in driver called name.
