@@ -3,7 +3,9 @@ package drivers
 import (
 	"slices"
 
+	"github.com/mcpauth/mcpauth/drivers/entra"
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/drivers/google"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/drivers/slack"
@@ -20,6 +22,8 @@ var Builtin = []provider.Registration{
 	github.Registration,
 	slack.Registration,
 	okta.Registration,
+	entra.Registration,
+	google.Registration,
 }
 
 // Lookup returns the built-in driver called name.

@@ -70,7 +70,7 @@ func TestCheckClientIDMetadataDocumentURL(t *testing.T) {
 		"https://app.example/a#frag":                "has a fragment",
 		"https://user:pw@app.example/client.json":   "carries credentials",
 		"https://app.example/a/../client.json":      "dot segments",
-		"app.example/client.json":                   "not an https URL",
+		"app.example/client.json":                   "not an absolute URL",
 		"https://app.example/oauth/client.json?v=1": "",
 	} {
 		err := CheckClientIDMetadataDocumentURL(u)
