@@ -38,9 +38,16 @@ const (
 // state and, when present or advertised, the RFC 9207 iss parameter, exchanges
 // the code, shows a result page, and closes the listener on every path.
 type Loopback struct {
-	// Host to listen on; default 127.0.0.1. Listening on all interfaces is
-	// never the default: set it explicitly (e.g. for a published container port).
+	// Host to listen on; default: the loopback address RedirectHost names
+	// (127.0.0.1 for "localhost", which also listens on ::1 when it can).
+	// Listening on all interfaces is never the default: set it explicitly
+	// (e.g. for a published container port).
 	Host string
+	// RedirectHost is the host written in the redirect URI: "127.0.0.1"
+	// (the default, RFC 8252 §7.3), "localhost" (Slack and Entra match it,
+	// not the IP literal) or "::1". Whatever it says, the listener is on a
+	// loopback address only.
+	RedirectHost string
 	// Port to listen on; 0 picks a free one. A configured port that is busy is
 	// an error, never a silent switch (the redirect URI registered with the
 	// server would not match).
@@ -61,9 +68,14 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 		return nil, fmt.Errorf("login: %s lists code challenge methods %v: %w: %w",
 			meta.Issuer, meta.CodeChallengeMethodsSupported, provider.ErrPKCEUnsupported, provider.ErrLoopbackUnavailable)
 	}
-	ln, err := l.listen()
+	lns, err := l.listen()
 	if err != nil {
 		return nil, err
+	}
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
 	}
 	timeout := l.Timeout
 	if timeout <= 0 {
@@ -74,11 +86,11 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 
 	state, err := randomString()
 	if err != nil {
-		ln.Close()
+		closeAll()
 		return nil, err
 	}
 	verifier := oauth2.GenerateVerifier()
-	redirect := "http://" + ln.Addr().String() + DefaultCallbackPath
+	redirect := "http://" + net.JoinHostPort(l.redirectHost(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port)) + DefaultCallbackPath
 	authURL, err := d.AuthCodeURL(ctx, provider.AuthCodeRequest{
 		State:         state,
 		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
@@ -86,7 +98,7 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 		Scopes:        scopes,
 	})
 	if err != nil {
-		ln.Close()
+		closeAll()
 		return nil, err
 	}
 
@@ -126,16 +138,18 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 		done <- result{withRequestedScopes(tok, scopes), err} // once: claim
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	for _, ln := range lns {
+		go srv.Serve(ln)
+	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 		defer scancel()
 		if srv.Shutdown(sctx) != nil {
 			srv.Close()
 		}
-		// Serve may not have registered the listener yet when Shutdown ran:
-		// close it here so it is closed when Authorize returns, on every path.
-		ln.Close()
+		// Serve may not have registered a listener yet when Shutdown ran:
+		// close them here so they are closed when Authorize returns, on every path.
+		closeAll()
 	}()
 
 	if err := l.Open(ctx, authURL); err != nil {
@@ -152,10 +166,30 @@ func (l *Loopback) Authorize(ctx context.Context, d provider.CodeExchanger, meta
 	}
 }
 
-func (l *Loopback) listen() (net.Listener, error) {
+// redirectHost is the host of the redirect URI.
+func (l *Loopback) redirectHost() string {
+	if l.RedirectHost == "" {
+		return DefaultLoopbackHost
+	}
+	return l.RedirectHost
+}
+
+// listen opens the redirect listener: on Host if set, else on the loopback
+// address the redirect host names. For "localhost" it listens on 127.0.0.1
+// and, on the same port, on ::1 when the machine has IPv6 loopback: a
+// browser may resolve localhost to either.
+func (l *Loopback) listen() ([]net.Listener, error) {
 	host := l.Host
 	if host == "" {
-		host = DefaultLoopbackHost
+		switch h := l.redirectHost(); h {
+		case "localhost":
+			host = DefaultLoopbackHost
+		default:
+			host = h
+		}
+	}
+	if !provider.IsLoopbackHost(l.redirectHost()) {
+		return nil, fmt.Errorf("login: redirect host %q is not a loopback host (127.0.0.1, localhost or ::1): %w", l.redirectHost(), provider.ErrLoopbackUnavailable)
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(l.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -165,7 +199,14 @@ func (l *Loopback) listen() (net.Listener, error) {
 		}
 		return nil, fmt.Errorf("login: loopback listener on %s: %w: %w", addr, provider.ErrLoopbackUnavailable, err)
 	}
-	return ln, nil
+	lns := []net.Listener{ln}
+	if l.Host == "" && l.redirectHost() == "localhost" {
+		port := ln.Addr().(*net.TCPAddr).Port
+		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+			lns = append(lns, ln6)
+		}
+	}
+	return lns, nil
 }
 
 // callback validates an authorization response (RFC 6749 §4.1.2).

@@ -192,3 +192,69 @@ func TestLoopbackExchangeErrorShownAndReturned(t *testing.T) {
 		t.Fatalf("page = %s", page)
 	}
 }
+
+// TestLoopbackRedirectHost: the redirect URI names the configured host
+// (Slack and Entra match "localhost", not the IP literal) while the
+// listener stays on loopback; for localhost a browser that resolves it to
+// 127.0.0.1 or to ::1 reaches the listener.
+func TestLoopbackRedirectHost(t *testing.T) {
+	meta := &provider.AuthServerMetadata{Issuer: "https://as.example", CodeChallengeMethodsSupported: []string{"S256"}}
+	ipv6 := func() bool {
+		ln, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		return true
+	}()
+	tests := []struct {
+		name, host, wantPrefix string
+		dial                   string // the address the "browser" resolves the host to
+		needIPv6               bool
+	}{
+		{"default", "", "http://127.0.0.1:", "127.0.0.1", false},
+		{"localhost via IPv4", "localhost", "http://localhost:", "127.0.0.1", false},
+		{"localhost via IPv6", "localhost", "http://localhost:", "::1", true},
+		{"ipv6 literal", "::1", "http://[::1]:", "::1", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.needIPv6 && !ipv6 {
+				t.Skip("no IPv6 loopback on this machine")
+			}
+			x := &recordingExchanger{}
+			l := Loopback{RedirectHost: tt.host, Timeout: 10 * time.Second, Open: func(ctx context.Context, _ string) error {
+				u, err := url.Parse(x.req.RedirectURI)
+				if err != nil {
+					return err
+				}
+				go func() {
+					addr := net.JoinHostPort(tt.dial, u.Port())
+					c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+						return (&net.Dialer{}).DialContext(ctx, network, addr)
+					}}}
+					resp, err := c.Get(x.req.RedirectURI + "?" + url.Values{"state": {x.req.State}, "code": {"the-code"}}.Encode())
+					if err != nil {
+						t.Errorf("browser: %v", err)
+						return
+					}
+					resp.Body.Close()
+				}()
+				return nil
+			}}
+			tok, err := l.Authorize(context.Background(), x, meta, []string{"openid"})
+			if err != nil || tok.AccessToken != "at" {
+				t.Fatalf("Authorize: %v, %v", tok, err)
+			}
+			if !strings.HasPrefix(x.req.RedirectURI, tt.wantPrefix) || !strings.HasSuffix(x.req.RedirectURI, DefaultCallbackPath) {
+				t.Errorf("redirect URI %q, want %s…%s", x.req.RedirectURI, tt.wantPrefix, DefaultCallbackPath)
+			}
+		})
+	}
+	t.Run("not loopback", func(t *testing.T) {
+		l := Loopback{RedirectHost: "evil.example", Open: func(context.Context, string) error { return nil }}
+		if _, err := l.Authorize(context.Background(), &recordingExchanger{}, meta, nil); !errors.Is(err, provider.ErrLoopbackUnavailable) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

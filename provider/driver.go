@@ -43,6 +43,20 @@ type Description struct {
 	// token only to these, the provider's configured apis, and the
 	// userinfo endpoint; nil means none built in.
 	APIs []string
+	// VerificationHosts are hosts besides the issuer's (and its registrable
+	// domain) that may appear in a URL shown to the user: Entra's device
+	// page is on microsoft.com, not login.microsoftonline.com.
+	VerificationHosts []string
+	// LoopbackHost is the host the issuer expects in a loopback redirect
+	// URI: "localhost" for Slack and Entra, which do not match the IP
+	// literal; "" means 127.0.0.1 (RFC 8252 §7.3). A provider's configured
+	// loopback_host wins. The listener is on loopback either way.
+	LoopbackHost string
+	// LoopbackPortFixed says the issuer matches redirect URIs exactly, port
+	// included (Okta; Slack pins registered ports): a PKCE login needs a
+	// loopback_port, registered with the app, and hosts refuse to start
+	// without one rather than fail at login.
+	LoopbackPortFixed bool
 	// ChallengeStatuses are the HTTP statuses of API responses the driver's
 	// Challenge can read a scope challenge from; nil means 401 and 403
 	// (RFC 6750 §3.1). GitHub hides what a token may not see behind 404;

@@ -96,3 +96,39 @@ providers:
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// fixedPortDriver is a driver whose issuer matches redirect URIs port included.
+type fixedPortDriver struct{ corpDriver }
+
+func (fixedPortDriver) Describe() provider.Description {
+	return provider.Description{Name: "fixed", Grants: []provider.Grant{provider.GrantPKCE, provider.GrantDevice}, LoopbackPortFixed: true, LoopbackHost: "localhost"}
+}
+
+// TestFixedLoopbackPortIsCheckedAtStartUp: a browser login to such an
+// issuer without loopback_port would fail at the authorization server; it
+// is refused when the registry opens, with the fix. A port, or the device
+// grant, is accepted.
+func TestFixedLoopbackPortIsCheckedAtStartUp(t *testing.T) {
+	reg := provider.Registration{Name: "fixed", New: func(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+		return fixedPortDriver{corpDriver{cfg.Issuer}}, nil
+	}}
+	open := func(port int, grant string) error {
+		f := &config.File{Providers: []config.Provider{{Name: "corp", Driver: "fixed", Issuer: "https://idp.corp.example", ClientID: "c",
+			Grant: grant, LoopbackPort: port, Isolation: config.IsolationInProcess}}}
+		r, err := Open(f, Options{Drivers: []provider.Registration{reg}})
+		if err == nil {
+			r.Close()
+		}
+		return err
+	}
+	err := open(0, config.GrantAuto)
+	if err == nil || !strings.Contains(err.Error(), "set loopback_port") || !strings.Contains(err.Error(), "http://localhost:8765/callback") || !strings.Contains(err.Error(), "grant: device") {
+		t.Fatalf("no port: err = %v", err)
+	}
+	if err := open(8765, config.GrantAuto); err != nil {
+		t.Errorf("with a port: %v", err)
+	}
+	if err := open(0, config.GrantDevice); err != nil {
+		t.Errorf("device grant: %v", err)
+	}
+}

@@ -1,11 +1,13 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -194,6 +196,9 @@ func (r *Registry) build(p config.Provider, pluginDir string, reg provider.Regis
 	if err != nil {
 		return nil, fmt.Errorf("registry: provider %q: %w", p.Name, err)
 	}
+	if err := checkLoopback(p, d.Describe()); err != nil {
+		return nil, err
+	}
 	if p.Isolation == config.IsolationInProcess || !driverplugin.ServesBuiltin(reg.Name) {
 		if p.Isolation != config.IsolationInProcess {
 			r.logger.Debug("mcpauth: driver runs in process: this binary does not serve it as a plugin", "provider", p.Name, "driver", reg.Name)
@@ -206,6 +211,19 @@ func (r *Registry) build(p config.Provider, pluginDir string, reg provider.Regis
 		return nil, err
 	}
 	return r.track(OpenPlugin(spec)), nil
+}
+
+// checkLoopback refuses, at start-up, a PKCE-capable provider whose issuer
+// matches redirect URIs port included but that has no fixed port: the
+// login would fail at the authorization server with a redirect mismatch.
+func checkLoopback(p config.Provider, desc provider.Description) error {
+	if !desc.LoopbackPortFixed || p.LoopbackPort != 0 || p.Grant == config.GrantDevice || !desc.Offers(provider.GrantPKCE) {
+		return nil
+	}
+	host := cmp.Or(p.LoopbackHost, desc.LoopbackHost, "127.0.0.1")
+	return fmt.Errorf("registry: provider %q: the %s driver's issuer matches redirect URIs exactly, port included, so a browser login needs a fixed port: "+
+		"set loopback_port (e.g. 8765) and register http://%s/callback with the app, or set grant: device",
+		p.Name, desc.Name, net.JoinHostPort(host, "8765"))
 }
 
 // byResource returns a driver resolved at the first login: the issuer, and

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -280,9 +281,11 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	desc := d.Describe()
+	shownHosts := append(slices.Clone(p.cfg.VerificationHosts), desc.VerificationHosts...)
 	pref := login.GrantPreference(p.cfg.Grant)
 	if c.kind == kindForm && pref == login.PreferAuto &&
-		d.Describe().Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
+		desc.Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
 		// A form cannot carry a link: the user types the verification URI
 		// and the code, which only the device grant works with.
 		pref = login.PreferDevice
@@ -293,10 +296,11 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 		Logger:     a.logger,
 		Device:     login.DevicePoller{Now: a.opts.Now, OnProgress: f.progress},
 		Loopback: login.Loopback{
-			Port:    p.cfg.LoopbackPort,
-			Timeout: login.DefaultLoginTimeout,
+			Port:         p.cfg.LoopbackPort,
+			RedirectHost: cmp.Or(p.cfg.LoopbackHost, desc.LoopbackHost),
+			Timeout:      login.DefaultLoginTimeout,
 			Open: func(ctx context.Context, authURL string) error {
-				if err := checkShownURL(meta.Issuer, authURL, p.cfg.VerificationHosts); err != nil {
+				if err := checkShownURL(meta.Issuer, authURL, shownHosts); err != nil {
 					return err
 				}
 				f.show(&prompt{grant: provider.GrantPKCE, url: authURL, expires: a.opts.Now().Add(login.DefaultLoginTimeout)})
@@ -305,7 +309,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 			},
 		},
 		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
-			if err := checkShownURL(meta.Issuer, da.VerificationURI, p.cfg.VerificationHosts); err != nil {
+			if err := checkShownURL(meta.Issuer, da.VerificationURI, shownHosts); err != nil {
 				return err
 			}
 			a.logger.Info("mcpauth: device login started", "provider", p.cfg.Name,

@@ -44,7 +44,10 @@ func runDrivers(ctx context.Context, args []string, stderr io.Writer) error {
 				return nil, errors.New("not used")
 			}})
 		if err != nil {
-			return fmt.Errorf("built-in driver %s: %w", reg.Name, err)
+			// A driver that wants a particular issuer shape (Entra's tenant
+			// path) cannot be described without one: list its claim only.
+			rows = append(rows, driverRow{Driver: reg.Name, Reason: orDefault(reg.Claim, "built-in")})
+			continue
 		}
 		desc := d.Describe()
 		rows = append(rows, driverRow{Driver: desc.Name, Version: desc.Version, Grants: grantNames(desc.Grants), Reason: orDefault(reg.Claim, "built-in")})

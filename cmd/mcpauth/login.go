@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -85,7 +86,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		Device: login.DevicePoller{OnProgress: func(p login.DeviceProgress) {
 			printProgress(stderr, tty, p)
 		}},
-		Loopback: login.Loopback{Port: p.LoopbackPort, Timeout: *timeout, Open: func(ctx context.Context, u string) error {
+		Loopback: login.Loopback{Port: p.LoopbackPort, RedirectHost: cmp.Or(p.LoopbackHost, d.Describe().LoopbackHost), Timeout: *timeout, Open: func(ctx context.Context, u string) error {
 			fmt.Fprintf(stderr, "\nLog in in your browser:\n\n  %s\n\n", u)
 			if !*noBrowser {
 				if err := browser.Open(ctx, u); err != nil {
