@@ -28,7 +28,7 @@ func (a *Auth) addAuthTools(s *server.MCPServer) {
 		mcp.WithDescription("Log in to "+strings.Join(names, " or ")+" so that this server's tools can act for you. "+
 			"Shows a login link to the user; the tools that need the login appear once it is done."),
 		mcp.WithString("provider", mcp.Description("Which provider to log in to; default: the first one not logged in."), mcp.Enum(names...)),
-		mcp.WithArray("scopes", mcp.Description("Extra OAuth scopes to ask for, besides those the tools need."), mcp.WithStringItems()),
+		mcp.WithArray("scopes", mcp.Description("Further OAuth scopes to ask for now; only scopes this server's tools need are accepted."), mcp.WithStringItems()),
 	)
 	s.AddTool(login, a.wrap(a.loginDone, a.loginNeeds))
 	status := mcp.NewTool(ToolStatus,
@@ -63,7 +63,35 @@ func (a *Auth) loginNeeds(req mcp.CallToolRequest) ([]Requirement, error) {
 	if a.providers[name] == nil {
 		return nil, fmt.Errorf("%w %q; configured: %s", ErrUnknownProvider, name, strings.Join(a.order, ", "))
 	}
-	return []Requirement{{Provider: name, Scopes: req.GetStringSlice("scopes", nil)}}, nil
+	scopes := req.GetStringSlice("scopes", nil)
+	// The model chooses these arguments: it may only ask for scopes the
+	// server's own tools declare (or the provider's configured ones), never
+	// widen the grant to whatever a prompt injection names.
+	allowed := a.declaredScopes(name)
+	for _, s := range scopes {
+		if !slices.Contains(allowed, s) {
+			return nil, fmt.Errorf("mcpauth: %s: scope %q is not one this server's tools need (they need: %s); it was not requested",
+				ToolLogin, s, orNone(allowed))
+		}
+	}
+	return []Requirement{{Provider: name, Scopes: scopes}}, nil
+}
+
+// declaredScopes are the scopes a login to the provider may ask for: the
+// provider's configured scopes and those its protected tools Need.
+func (a *Auth) declaredScopes(name string) []string {
+	out := slices.Clone(a.providers[name].cfg.Scopes)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.tools {
+		for _, n := range t.needs {
+			if n.Provider == name {
+				out = append(out, n.Scopes...)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // loginDone runs once auth_login has its token: the protected tools are

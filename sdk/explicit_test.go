@@ -62,7 +62,8 @@ func TestExplicitLogin(t *testing.T) {
 // lines precede the auth_login response line on the server's stdout.
 func TestExplicitLoginWireOrder(t *testing.T) {
 	h := newHarness(t, zitadelop.Options{})
-	r := startRaw(t, h.serverCmd([]string{"-mode", "explicit"}), false, map[string]any{"elicitation": map[string]any{"form": map[string]any{}, "url": map[string]any{}}})
+	// profile is a configured scope, so auth_login may ask for it.
+	r := startRaw(t, h.serverCmd([]string{"-mode", "explicit", "-scopes", "openid offline_access profile"}), false, map[string]any{"elicitation": map[string]any{"form": map[string]any{}, "url": map[string]any{}}})
 	ctx := testContext(t)
 	id := r.Send("tools/call", map[string]any{"name": "auth_login", "arguments": map[string]any{"scopes": []string{"profile"}}})
 	var order []string
@@ -104,6 +105,12 @@ func TestExplicitLoginProviderArgument(t *testing.T) {
 	res, err := c.Call(context.Background(), "auth_login", map[string]any{"provider": "nope"}, nil)
 	if err == nil && !res.IsError {
 		t.Fatalf("auth_login(nope) = %+v, want an error", res)
+	}
+	// The model picks the scopes argument: one no tool declares is refused
+	// (a prompt injection must not widen the grant).
+	res, err = c.Call(context.Background(), "auth_login", map[string]any{"scopes": []string{"admin:org"}}, nil)
+	if err != nil || !res.IsError || !strings.Contains(res.Text, `scope "admin:org" is not one this server's tools need`) {
+		t.Fatalf("auth_login(scopes: admin:org) = %+v, %v; want a refusal", res, err)
 	}
 	if n := h.op.Requests(h.op.DevicePath()); n != 0 {
 		t.Errorf("%d device authorizations, want 0", n)

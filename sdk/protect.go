@@ -40,13 +40,13 @@ func (a *Auth) Protect(s *server.MCPServer, tool mcp.Tool, handler server.ToolHa
 	}
 	needs = slices.Clone(needs)
 	wrapped := a.wrap(handler, func(mcp.CallToolRequest) ([]Requirement, error) { return needs, nil })
+	a.mu.Lock()
+	a.tools = append(a.tools, protectedTool{tool: tool, handler: wrapped, needs: needs})
+	a.mu.Unlock()
 	if a.opts.Mode == Lazy {
 		s.AddTool(tool, wrapped)
 		return
 	}
-	a.mu.Lock()
-	a.tools = append(a.tools, protectedTool{tool: tool, handler: wrapped, needs: needs})
-	a.mu.Unlock()
 	a.syncTools()
 }
 
