@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/drivers/gitlab"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/drivers/slack"
@@ -20,6 +21,7 @@ var Builtin = []provider.Registration{
 	github.Registration,
 	slack.Registration,
 	okta.Registration,
+	gitlab.Registration,
 }
 
 // Lookup returns the built-in driver called name.
