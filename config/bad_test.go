@@ -14,8 +14,9 @@ const (
 	schemaNA                           // not YAML a schema can be applied to
 )
 
-// badFiles are invalid config files, each with the one problem Parse must
-// report, word for word. TestSchemaAgrees runs them through the JSON Schema.
+// badFiles are invalid config files, each with the one problem ParseWith
+// must report, word for word, given the built-in drivers. TestSchemaAgrees
+// runs them through the JSON Schema, which knows no driver list.
 var badFiles = []struct {
 	name   string
 	yaml   string
@@ -57,7 +58,7 @@ plugins_dir: /opt/p
     issuer: https://github.com
     client_id: x
     colour: blue
-`, `config.yaml:5: providers[0].colour: unknown field; want one of "name", "driver", "issuer", "resource", "client_id", "client_id_metadata_document", "scopes", "grant", "loopback_port", "isolation", "plugin" or "options"`, schemaRefuses},
+`, `config.yaml:5: providers[0].colour: unknown field; want one of "name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret", "client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port", "verification_hosts", "isolation", "plugin", "options", "endpoints" or "extra_params"`, schemaRefuses},
 
 	{"unknown plugin field", `plugin_dir: /opt/p
 providers:
@@ -121,14 +122,14 @@ providers:
     driver: gitlab
     issuer: https://gitlab.com
     client_id: x
-`, `config.yaml:3: providers[0].driver: "gitlab" is not valid; want one of "oidc", "github", "slack", "okta" or "external"`, schemaRefuses},
+`, `config.yaml:3: providers[0].driver: "gitlab" is not valid; want one of "oidc", "github", "slack", "okta" or "external"`, schemaAccepts},
 
 	{"driver typo", `providers:
   - name: github
     driver: githib
     issuer: https://github.com
     client_id: x
-`, `config.yaml:3: providers[0].driver: "githib" is not valid; did you mean "github"?`, schemaRefuses},
+`, `config.yaml:3: providers[0].driver: "githib" is not valid; did you mean "github"?`, schemaAccepts},
 
 	{"missing client ID", `providers:
   - name: github
@@ -342,6 +343,246 @@ providers:
       env: [CORP-REGION]
 `, `config.yaml:10: providers[0].plugin.env[0]: "CORP-REGION" is not an environment variable name`, schemaRefuses},
 
+	{"client_secret a number", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    client_secret: 123456789
+`, `config.yaml:5: providers[0].client_secret: want a string, got a number; put it in quotes`, schemaRefuses},
+
+	{"client_secret a boolean", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    client_secret: true
+`, `config.yaml:5: providers[0].client_secret: want a string, got a boolean; put it in quotes`, schemaRefuses},
+
+	{"client_secret empty", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    client_secret: ""
+`, `config.yaml:5: providers[0].client_secret: empty; remove the key or give a value`, schemaRefuses},
+
+	{"client_secret a list", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    client_secret: [s3cr3t]
+`, `config.yaml:5: providers[0].client_secret: want a string, got a list`, schemaRefuses},
+
+	{"client_secret with a space", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    client_secret: "s3cr3t value"
+`, `config.yaml:5: providers[0].client_secret: contains white space (a line break when copied?); the value is not shown`, schemaAccepts},
+
+	{"display_name a number", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    display_name: 42
+`, `config.yaml:5: providers[0].display_name: want a string, got the number 42; put it in quotes: "42"`, schemaRefuses},
+
+	{"display_name on two lines", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    display_name: "Acme\nSSO"
+`, `config.yaml:5: providers[0].display_name: "Acme\nSSO" contains a control character (a line break, say); write it on one line`, schemaAccepts},
+
+	{"verification host is a URL", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: [https://github.com/login/device]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "https://github.com/login/device" is a URL; give its host alone: "github.com"`, schemaRefuses},
+
+	{"verification host in upper case", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: [GitHub.com]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "GitHub.com": write host names in lower case`, schemaRefuses},
+
+	{"verification host wildcard", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: ["*.github.com"]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "*.github.com": wildcards are not supported; list each host`, schemaRefuses},
+
+	{"verification host bare IPv6", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: ["::1"]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "::1": write an IPv6 address in brackets: "[::1]"`, schemaRefuses},
+
+	{"verification host bad port", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: ["github.com:70000"]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "github.com:70000": the port must be 1 to 65535`, schemaAccepts},
+
+	{"verification host bracketed IPv4", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: ["[127.0.0.1]"]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "[127.0.0.1]": [127.0.0.1] is not an IPv6 address`, schemaAccepts},
+
+	{"verification host with a space", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: ["github .com"]
+`, `config.yaml:5: providers[0].verification_hosts[0]: "github .com" is not a host: want a host name or IP address, with an optional ":port"`, schemaRefuses},
+
+	{"verification_hosts a string", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    verification_hosts: github.com
+`, `config.yaml:5: providers[0].verification_hosts: want a list of strings, got the string "github.com"`, schemaRefuses},
+
+	{"api over http", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    apis: [http://api.example.com]
+`, `config.yaml:5: providers[0].apis[0]: "http://api.example.com" must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)`, schemaRefuses},
+
+	{"api with a query", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    apis: ["https://api.example.com/v1?x=1"]
+`, `config.yaml:5: providers[0].apis[0]: "https://api.example.com/v1?x=1" must not have a query (?…)`, schemaRefuses},
+
+	{"api with a fragment", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    apis: ["https://api.example.com/#v1"]
+`, `config.yaml:5: providers[0].apis[0]: "https://api.example.com/#v1" must not have a fragment (#…)`, schemaRefuses},
+
+	{"api with user info", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    apis: ["https://bob:hunter2@api.example.com/v1"]
+`, `config.yaml:5: providers[0].apis[0]: "https://…@api.example.com/v1" must not contain a user name or password`, schemaRefuses},
+
+	{"api not absolute", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    apis: [api.example.com]
+`, `config.yaml:5: providers[0].apis[0]: "api.example.com" must be an https URL`, schemaRefuses},
+
+	{"endpoint relative without slash", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints:
+      token: oauth/token
+`, `config.yaml:6: providers[0].endpoints.token: "oauth/token" is neither an absolute URL nor a path starting with "/"`, schemaRefuses},
+
+	{"endpoint over http", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints:
+      device_authorization: http://login.example.com/device
+`, `config.yaml:6: providers[0].endpoints.device_authorization: "http://login.example.com/device" must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)`, schemaRefuses},
+
+	{"endpoint naming another host", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints:
+      token: //evil.example/token
+`, `config.yaml:6: providers[0].endpoints.token: "//evil.example/token" starts with "//", which names another host; write an absolute URL or a path with one "/"`, schemaRefuses},
+
+	{"endpoint with a fragment", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints:
+      authorization: "/authorize#x"
+`, `config.yaml:6: providers[0].endpoints.authorization: "/authorize#x" must not have a fragment (#…)`, schemaRefuses},
+
+	{"endpoint key typo", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints:
+      device: /device
+`, `config.yaml:6: providers[0].endpoints.device: unknown field; did you mean "device_authorization"?`, schemaRefuses},
+
+	{"endpoints a list", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    endpoints: [/token]
+`, `config.yaml:5: providers[0].endpoints: want a mapping of keys, got a list`, schemaRefuses},
+
+	{"extra param name", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    extra_params:
+      Audience: https://api.example.com
+`, `config.yaml:6: providers[0].extra_params.Audience: parameter names are lower-case letters, digits and "_"`, schemaRefuses},
+
+	{"extra param reserved", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    extra_params:
+      redirect_uri: https://evil.example/cb
+`, `config.yaml:6: providers[0].extra_params.redirect_uri: mcpauth sets redirect_uri itself; use loopback_host and loopback_port`, schemaRefuses},
+
+	{"extra param reserved, no key for it", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    extra_params:
+      state: x
+`, `config.yaml:6: providers[0].extra_params.state: mcpauth sets state itself`, schemaRefuses},
+
+	{"extra param a number", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    extra_params:
+      max_age: 300
+`, `config.yaml:6: providers[0].extra_params.max_age: want a string, got the number 300; put it in quotes: "300"`, schemaRefuses},
+
+	{"extra_params a list", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    extra_params: [audience]
+`, `config.yaml:5: providers[0].extra_params: want a mapping of parameter names to strings, got a list`, schemaRefuses},
+
+	{"loopback_host not loopback", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    loopback_host: 0.0.0.0
+`, `config.yaml:5: providers[0].loopback_host: "0.0.0.0" is not valid; want one of "127.0.0.1", "localhost" or "::1"`, schemaRefuses},
+
+	{"loopback_host typo", `providers:
+  - name: x
+    issuer: https://login.example.com
+    client_id: c
+    loopback_host: localhots
+`, `config.yaml:5: providers[0].loopback_host: "localhots" is not valid; did you mean "localhost"?`, schemaRefuses},
+
 	{"not YAML", `providers:
   - name: github
 	issuer: https://github.com
@@ -359,7 +600,7 @@ mode: explicit
 func TestBadFiles(t *testing.T) {
 	for _, tt := range badFiles {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Parse("config.yaml", []byte(tt.yaml))
+			f, err := ParseWith("config.yaml", []byte(tt.yaml), LoadOptions{Drivers: builtinDrivers})
 			if err == nil {
 				t.Fatalf("Parse succeeded (%+v), want %s", f, tt.want)
 			}

@@ -22,8 +22,10 @@ const (
 	ModeExplicit = "explicit"
 )
 
-// Values of Provider.Driver. An empty Driver means "resolve it from the
-// issuer" (a driver that claims the issuer, else the generic oidc driver).
+// Names of the built-in drivers, and DriverExternal. Provider.Driver may
+// name any driver of the registry's catalogue (LoadOptions.Drivers); an
+// empty Driver means "resolve it from the issuer" (a driver that claims the
+// issuer, else the generic oidc driver).
 const (
 	DriverOIDC     = "oidc"
 	DriverGitHub   = "github"
@@ -37,6 +39,14 @@ const (
 	GrantAuto   = "auto" // PKCE with a local browser, else the device grant (the default)
 	GrantDevice = "device"
 	GrantPKCE   = "pkce"
+)
+
+// Values of Provider.LoopbackHost; an empty LoopbackHost leaves the choice
+// to the driver (127.0.0.1 unless it knows better).
+const (
+	LoopbackIPv4      = "127.0.0.1"
+	LoopbackLocalhost = "localhost"
+	LoopbackIPv6      = "::1"
 )
 
 // Values of Provider.Isolation.
@@ -63,8 +73,16 @@ const (
 	SourceDefault = "default"
 )
 
-// ErrNotFound: no config file was named and the default location has none.
-var ErrNotFound = errors.New("config: no config file")
+var (
+	// ErrNotFound: no config file was named and the default location has none.
+	ErrNotFound = errors.New("config: no config file")
+	// ErrNoProviders: neither the server's code, a config file nor the
+	// environment configures any provider. See NoProvidersError.
+	ErrNoProviders = errors.New("config: no providers configured")
+	// ErrOutsidePluginDir: a plugin path leads out of the plugin directory,
+	// as written or through a symbolic link.
+	ErrOutsidePluginDir = errors.New("config: plugin is outside the plugin directory")
+)
 
 // File is a config file after parsing, environment overrides, defaults and
 // validation: every field holds a valid value. The yaml tags name the keys;
@@ -80,17 +98,35 @@ type File struct {
 	// directory). Default: os.UserConfigDir()/mcpauth/plugins; empty only
 	// when that cannot be determined and no provider needs it.
 	PluginDir string `yaml:"plugin_dir"`
-	// Providers are the configured providers, file entries first, then
-	// those added by MCPAUTH_PROVIDERS. Names are unique.
+	// Providers are the configured providers: the file's entries (each
+	// merged over the server default of the same name, if any), then the
+	// server defaults the file does not name, then those added by
+	// MCPAUTH_PROVIDERS. Names are unique.
 	Providers []Provider `yaml:"providers"`
+
+	// set holds the top-level keys the file or the environment set.
+	set map[string]bool
 }
 
-// Provider is one issuer (or API) a server can obtain tokens for.
+// IsSet reports whether the top-level key ("mode", "login_timeout" or
+// "plugin_dir") was set by the config file or an environment variable,
+// rather than left to its default. A server whose code chose a mode or a
+// login timeout of its own uses it to tell when the user's choice wins.
+// An environment variable set to "" restores the default: the key is then
+// not set. Any other key is reported as not set.
+func (f *File) IsSet(key string) bool { return f.set[key] }
+
+// Provider is one issuer (or API) a server can obtain tokens for: the one
+// description of a provider, whether it comes from the config file, the
+// environment or the server's code (LoadOptions.Defaults).
 type Provider struct {
 	// Name is unique, [a-z0-9_-]+: what tools ask for (Need("github")).
 	Name string `yaml:"name"`
-	// Driver is DriverOIDC, DriverGitHub, DriverSlack, DriverOkta,
-	// DriverExternal, or "" to resolve it from the issuer.
+	// DisplayName names the provider to users ("GitHub"); "" means Name.
+	DisplayName string `yaml:"display_name"`
+	// Driver is a driver of the registry's catalogue (DriverOIDC,
+	// DriverGitHub, … for the built-in ones), DriverExternal, or "" to
+	// resolve it from the issuer.
 	Driver string `yaml:"driver"`
 	// Issuer is the authorization server's issuer URL. Exactly one of
 	// Issuer and Resource is set. https, or http on a loopback host.
@@ -100,6 +136,10 @@ type Provider struct {
 	Resource string `yaml:"resource"`
 	// ClientID is the OAuth client ID; set unless ClientIDMetadataDocument is.
 	ClientID string `yaml:"client_id"`
+	// ClientSecret authenticates the client where the issuer wants one even
+	// for a native app (Google; GitHub's code exchange). It never appears in
+	// an error message.
+	ClientSecret string `yaml:"client_secret"`
 	// ClientIDMetadataDocument is an https URL with a path used as
 	// client_id where the server supports Client ID Metadata Documents.
 	ClientIDMetadataDocument string `yaml:"client_id_metadata_document"`
@@ -107,6 +147,9 @@ type Provider struct {
 	Scopes []string `yaml:"scopes"`
 	// Grant is GrantAuto, GrantDevice or GrantPKCE.
 	Grant string `yaml:"grant"`
+	// LoopbackHost is the PKCE redirect listener's host: LoopbackIPv4,
+	// LoopbackLocalhost, LoopbackIPv6, or "" for the driver's default.
+	LoopbackHost string `yaml:"loopback_host"`
 	// LoopbackPort is the PKCE redirect listener's port, 0 for any free one.
 	LoopbackPort int `yaml:"loopback_port"`
 	// Isolation is IsolationSubprocess or IsolationInProcess.
@@ -115,20 +158,30 @@ type Provider struct {
 	Plugin *Plugin `yaml:"plugin"`
 	// Options are driver-specific settings; keys are [a-z0-9_]+.
 	Options map[string]string `yaml:"options"`
-	// ClientSecret authenticates the client where the issuer needs it.
-	ClientSecret string `yaml:"client_secret"`
-	// DisplayName names the provider to users.
-	DisplayName string `yaml:"display_name"`
-	// VerificationHosts are extra hosts allowed in a URL shown to the user.
-	VerificationHosts []string `yaml:"verification_hosts"`
-	// APIs are the API origins the provider's token may be sent to.
+	// APIs are the API origins the provider's tokens may be sent to: https
+	// URLs (http on a loopback host), each optionally with a path prefix.
 	APIs []string `yaml:"apis"`
-	// Endpoints override discovered endpoints.
+	// VerificationHosts are hosts, besides the issuer's, that a URL shown
+	// to the user (a device grant's verification_uri) may have: bare host
+	// names or IP addresses, each with an optional ":port".
+	VerificationHosts []string `yaml:"verification_hosts"`
+	// Endpoints override endpoints of the discovered metadata: absolute
+	// URLs, or paths starting with "/" on the issuer's origin.
 	Endpoints provider.Endpoints `yaml:"endpoints"`
-	// ExtraParams are sent on authorization, device and token requests.
+	// ExtraParams are sent with every authorization, device authorization
+	// and token request (an Auth0 audience); names are [a-z0-9_]+ and none
+	// is a parameter mcpauth sets itself.
 	ExtraParams map[string]string `yaml:"extra_params"`
-	// LoopbackHost is the PKCE redirect host; empty means the driver's default.
-	LoopbackHost string `yaml:"loopback_host"`
+}
+
+// String formats p as %+v would, with ClientSecret redacted, so that
+// printing a configuration (in an error, a log line) never shows it.
+func (p Provider) String() string {
+	type fields Provider // without this method
+	if p.ClientSecret != "" {
+		p.ClientSecret = "REDACTED"
+	}
+	return fmt.Sprintf("%+v", fields(p))
 }
 
 // Plugin names an external driver binary.
@@ -144,48 +197,77 @@ type Plugin struct {
 	Env []string `yaml:"env"`
 }
 
-// Load reads the config file at path, applies this process's MCPAUTH_*
-// environment variables (see the package documentation), fills in defaults
-// and validates the result. An empty path means no file: defaults and the
-// environment only. Invalid content is reported as a *ValidationError.
-func Load(path string) (*File, error) {
-	return LoadEnv(path, os.Environ())
+// LoadOptions are the inputs of a configuration besides the file.
+type LoadOptions struct {
+	// Environ is the environment ("KEY=value"), as os.Environ returns; nil
+	// means none.
+	Environ []string
+	// Defaults are providers declared in code by the server's author. A
+	// file entry with the same name overrides them field by field (a user
+	// can change just client_id); providers the file does not name are kept
+	// as they are.
+	Defaults []Provider
+	// Drivers are the driver names the registry knows, for validation; nil
+	// accepts any well-formed name. DriverExternal is always valid.
+	Drivers []string
 }
 
-// LoadEnv is Load with an explicit environment, a list of "KEY=value"
-// strings as os.Environ returns.
-func LoadEnv(path string, environ []string) (*File, error) {
+// LoadWith reads the config file at path and builds the configuration,
+// in this order of precedence, lowest first and field by field: o.Defaults,
+// the file, the MCPAUTH_* variables of o.Environ (see the package
+// documentation); then defaults are filled in and the result validated. An
+// empty path means no file. Invalid content is reported as a
+// *ValidationError.
+func LoadWith(path string, o LoadOptions) (*File, error) {
 	if path == "" {
-		return ParseEnv("", nil, environ)
+		return ParseWith("", nil, o)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseEnv(path, data, environ)
+	return ParseWith(path, data, o)
 }
 
-// Parse parses and validates the YAML config data without environment
-// overrides. name is the file name used in messages ("config.yaml:7: …")
-// and the directory a relative plugin_dir is taken from.
-func Parse(name string, data []byte) (*File, error) {
-	return ParseEnv(name, data, nil)
-}
-
-// ParseEnv is Parse followed by the environment overrides in environ.
-func ParseEnv(name string, data []byte, environ []string) (*File, error) {
+// ParseWith is LoadWith for config data already read. name is the file
+// name used in messages ("config.yaml:7: …") and the directory a relative
+// plugin_dir is taken from; "" for no file.
+func ParseWith(name string, data []byte, o LoadOptions) (*File, error) {
 	d := newDecoder(name)
+	d.drivers = o.Drivers
 	f := d.decode(data)
 	if f == nil { // unreadable YAML: nothing more can be said
 		return nil, d.err()
 	}
-	d.applyEnv(f, environ)
+	d.mergeDefaults(f, o.Defaults)
+	d.applyEnv(f, o.Environ)
 	d.setDefaults(f)
 	d.validate(f)
 	if err := d.err(); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// Load is LoadWith with this process's environment.
+func Load(path string) (*File, error) {
+	return LoadWith(path, LoadOptions{Environ: os.Environ()})
+}
+
+// LoadEnv is LoadWith with an explicit environment only.
+func LoadEnv(path string, environ []string) (*File, error) {
+	return LoadWith(path, LoadOptions{Environ: environ})
+}
+
+// Parse parses and validates the YAML config data without environment
+// overrides or server defaults.
+func Parse(name string, data []byte) (*File, error) {
+	return ParseWith(name, data, LoadOptions{})
+}
+
+// ParseEnv is Parse followed by the environment overrides in environ.
+func ParseEnv(name string, data []byte, environ []string) (*File, error) {
+	return ParseWith(name, data, LoadOptions{Environ: environ})
 }
 
 // Find says which config file to use: flagValue (a --config flag) if set,
@@ -246,6 +328,15 @@ func absPluginDir(dir, base string) (string, error) {
 }
 
 func (d *decoder) setDefaults(f *File) {
+	_, timeout := d.origins["login_timeout"]
+	for key, set := range map[string]bool{"mode": f.Mode != "", "login_timeout": timeout, "plugin_dir": f.PluginDir != ""} {
+		if set {
+			if f.set == nil {
+				f.set = make(map[string]bool)
+			}
+			f.set[key] = true
+		}
+	}
 	if f.Mode == "" {
 		f.Mode = DefaultMode
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/suggest"
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 func TestExampleIsValid(t *testing.T) {
@@ -20,6 +21,7 @@ func TestExampleIsValid(t *testing.T) {
 		t.Fatalf("the example does not validate:\n%v", err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeLazy,
 		LoginTimeout: 5 * time.Minute,
 		PluginDir:    filepath.Join(home, ".config", "mcpauth", "plugins"),
@@ -40,14 +42,7 @@ func TestExampleIsValid(t *testing.T) {
 // The commented-out entries of the example must be valid too, once
 // uncommented.
 func TestExampleCommentedEntriesAreValid(t *testing.T) {
-	var lines []string
-	for _, l := range strings.Split(string(Example), "\n") {
-		if s, ok := strings.CutPrefix(l, "  # "); ok && (strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "  ")) {
-			l = "  " + s
-		}
-		lines = append(lines, l)
-	}
-	f, err := Parse("example.yaml", []byte(strings.Join(lines, "\n")))
+	f, err := Parse("example.yaml", []byte(uncommentedExample()))
 	if err != nil {
 		t.Fatalf("the uncommented example does not validate:\n%v", err)
 	}
@@ -55,9 +50,21 @@ func TestExampleCommentedEntriesAreValid(t *testing.T) {
 	for _, p := range f.Providers {
 		names = append(names, p.Name)
 	}
-	if got, want := strings.Join(names, ","), "github,example-api,okta,dev,corp"; got != want {
+	if got, want := strings.Join(names, ","), "github,example-api,okta,auth0,dev,corp"; got != want {
 		t.Errorf("providers %s, want %s", got, want)
 	}
+}
+
+// uncommentedExample is the example with its commented-out entries.
+func uncommentedExample() string {
+	var lines []string
+	for _, l := range strings.Split(string(Example), "\n") {
+		if s, ok := strings.CutPrefix(l, "  # "); ok && (strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "  ")) {
+			l = "  " + s
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func TestFull(t *testing.T) {
@@ -70,19 +77,33 @@ func TestFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Minute,
 		PluginDir:    "/opt/mcpauth/plugins",
 		Providers: []Provider{{
-			Name:         "github",
-			Driver:       DriverGitHub,
-			Issuer:       "https://github.com",
-			ClientID:     "Iv1.0123456789abcdef",
-			Scopes:       []string{"repo", "read:org"},
-			Grant:        GrantDevice,
-			LoopbackPort: 8765,
-			Isolation:    IsolationInProcess,
-			Options:      map[string]string{"enterprise_host": "github.example.com"},
+			Name:              "github",
+			DisplayName:       "GitHub Enterprise",
+			Driver:            DriverGitHub,
+			Issuer:            "https://github.com",
+			ClientID:          "Iv1.0123456789abcdef",
+			ClientSecret:      "not-a-real-secret",
+			Scopes:            []string{"repo", "read:org"},
+			APIs:              []string{"https://api.github.com", "http://127.0.0.1:8080/api/v3/"},
+			Grant:             GrantDevice,
+			LoopbackHost:      LoopbackIPv6,
+			LoopbackPort:      8765,
+			VerificationHosts: []string{"github.com", "github.example.com:8443", "[::1]:9000", "10.0.0.7"},
+			Isolation:         IsolationInProcess,
+			Options:           map[string]string{"enterprise_host": "github.example.com"},
+			Endpoints: provider.Endpoints{
+				Authorization:       "/login/oauth/authorize",
+				Token:               "https://github.com/login/oauth/access_token?client=mcp",
+				DeviceAuthorization: "/login/device/code",
+				Revocation:          "http://localhost:9999/revoke",
+				Userinfo:            "https://api.github.com/user",
+			},
+			ExtraParams: map[string]string{"audience": "https://api.github.com", "prompt": "select_account"},
 		}, {
 			Name:                     "example-api",
 			Resource:                 "https://api.example.com/v1",
@@ -107,6 +128,15 @@ func TestFull(t *testing.T) {
 	if !reflect.DeepEqual(f, want) {
 		t.Errorf("Parse(full.yaml) =\n%+v\nwant\n%+v", f, want)
 	}
+}
+
+// setKeys is File.set with these keys.
+func setKeys(keys ...string) map[string]bool {
+	m := make(map[string]bool)
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 func TestEmptyAndDefaults(t *testing.T) {
@@ -247,9 +277,9 @@ func TestClosest(t *testing.T) {
 		{"client-id", providerKeys, "client_id"},
 		{"scope", providerKeys, "scopes"},
 		{"inprocess", isolations, "in-process"},
-		{"githib", drivers, "github"},
-		{"gitlab", drivers, ""},
-		{"okat", drivers, "okta"},
+		{"githib", builtinDrivers, "github"},
+		{"gitlab", builtinDrivers, ""},
+		{"okat", builtinDrivers, "okta"},
 	} {
 		if got := suggest.Closest(tt.in, tt.from); got != tt.want {
 			t.Errorf("suggest.Closest(%q) = %q, want %q", tt.in, got, tt.want)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/suggest"
+	"github.com/mcpauth/mcpauth/provider"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,22 +25,60 @@ import (
 // Keys of each mapping, in documentation order.
 var (
 	fileKeys     = []string{"mode", "login_timeout", "plugin_dir", "providers"}
-	providerKeys = []string{"name", "driver", "issuer", "resource", "client_id", "client_id_metadata_document",
-		"scopes", "grant", "loopback_port", "isolation", "plugin", "options"}
+	providerKeys = []string{"name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret",
+		"client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port",
+		"verification_hosts", "isolation", "plugin", "options", "endpoints", "extra_params"}
 	pluginKeys = []string{"path", "sha256", "env"}
 )
 
-// origin is where a value came from: a line of the file, or an environment
-// variable.
+// endpointKeys pairs each key of a provider's endpoints mapping with its
+// field of provider.Endpoints (a test checks it covers every field).
+var endpointKeys = []struct {
+	key   string
+	field func(*provider.Endpoints) *string
+}{
+	{"authorization", func(e *provider.Endpoints) *string { return &e.Authorization }},
+	{"token", func(e *provider.Endpoints) *string { return &e.Token }},
+	{"device_authorization", func(e *provider.Endpoints) *string { return &e.DeviceAuthorization }},
+	{"revocation", func(e *provider.Endpoints) *string { return &e.Revocation }},
+	{"userinfo", func(e *provider.Endpoints) *string { return &e.Userinfo }},
+}
+
+// endpointNames lists the keys of endpointKeys.
+func endpointNames() []string {
+	out := make([]string, len(endpointKeys))
+	for i, e := range endpointKeys {
+		out[i] = e.key
+	}
+	return out
+}
+
+// endpoint returns the field of e that key names, or nil.
+func endpoint(e *provider.Endpoints, key string) *string {
+	for _, ek := range endpointKeys {
+		if ek.key == key {
+			return ek.field(e)
+		}
+	}
+	return nil
+}
+
+// origin is where a value came from: a line of the file, an environment
+// variable, or a provider the server's code declared.
 type origin struct {
 	line int
 	env  string
+	// dflt marks a server default (LoadOptions.Defaults); provider is
+	// then the provider's name, for messages.
+	dflt     bool
+	provider string
 }
 
 // decoder turns YAML and environment variables into a File, collecting
 // problems rather than stopping at the first.
 type decoder struct {
 	name     string
+	drivers  []string          // LoadOptions.Drivers
 	origins  map[string]origin // by field path: "providers[0].grant"
 	problems []Problem
 }
@@ -74,7 +113,11 @@ func parentPath(path string) string {
 // problem records a problem with the value at path, located at its origin.
 func (d *decoder) problem(path, format string, args ...any) {
 	o := d.origin(path)
-	d.problems = append(d.problems, Problem{File: d.name, Line: o.line, Env: o.env, Field: path, Message: fmt.Sprintf(format, args...)})
+	p := Problem{File: d.name, Line: o.line, Env: o.env, Field: path, Message: fmt.Sprintf(format, args...)}
+	if o.dflt {
+		p.File, p.Default, p.Provider = "", true, o.provider
+	}
+	d.problems = append(d.problems, p)
 }
 
 // problemAt records a problem located at node n's line.
@@ -318,6 +361,8 @@ func (d *decoder) provider(n *yaml.Node, path string, p *Provider) {
 		switch key {
 		case "name":
 			p.Name, _ = d.str(v, path)
+		case "display_name":
+			p.DisplayName, _ = d.str(v, path)
 		case "driver":
 			p.Driver, _ = d.str(v, path)
 		case "issuer":
@@ -326,12 +371,20 @@ func (d *decoder) provider(n *yaml.Node, path string, p *Provider) {
 			p.Resource, _ = d.str(v, path)
 		case "client_id":
 			p.ClientID, _ = d.str(v, path)
+		case "client_secret":
+			p.ClientSecret, _ = d.secret(v, path)
 		case "client_id_metadata_document":
 			p.ClientIDMetadataDocument, _ = d.str(v, path)
 		case "scopes":
 			p.Scopes = d.strings(v, path)
+		case "apis":
+			p.APIs = d.strings(v, path)
 		case "grant":
 			p.Grant, _ = d.str(v, path)
+		case "loopback_host":
+			p.LoopbackHost, _ = d.str(v, path)
+		case "verification_hosts":
+			p.VerificationHosts = d.strings(v, path)
 		case "loopback_port":
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
 				d.problemAt(v, path, "want a port number from 0 to 65535, got %s", describe(v))
@@ -355,16 +408,54 @@ func (d *decoder) provider(n *yaml.Node, path string, p *Provider) {
 				}
 			})
 		case "options":
-			p.Options = d.options(v, path)
+			p.Options = d.stringMap(v, path, "option")
+		case "endpoints":
+			d.mapping(v, path, endpointNames(), func(key string, v *yaml.Node, path string) {
+				*endpoint(&p.Endpoints, key), _ = d.str(v, path)
+			})
+		case "extra_params":
+			p.ExtraParams = d.stringMap(v, path, "parameter")
 		}
 	})
 }
 
-// options reads a mapping of option names to string values.
-func (d *decoder) options(n *yaml.Node, path string) map[string]string {
+// article is "a" or "an", for word.
+func article(word string) string {
+	if strings.ContainsAny(word[:1], "aeiou") {
+		return "an"
+	}
+	return "a"
+}
+
+// secret reads a non-empty string like str, but no message quotes the
+// value: it may be a client secret.
+func (d *decoder) secret(n *yaml.Node, path string) (string, bool) {
+	n = deref(n)
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Value == "":
+		d.problemAt(n, path, "empty; remove the key or give a value")
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		return n.Value, true
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		d.problemAt(n, path, "want a string, got nothing (null)")
+	case n.Kind == yaml.ScalarNode && (n.Tag == "!!int" || n.Tag == "!!float"):
+		d.problemAt(n, path, "want a string, got a number; put it in quotes")
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!bool":
+		d.problemAt(n, path, "want a string, got a boolean; put it in quotes")
+	case n.Kind == yaml.ScalarNode:
+		d.problemAt(n, path, "want a string, got a %s value; put it in quotes", n.Tag)
+	default:
+		d.problemAt(n, path, "want a string, got %s", describe(n))
+	}
+	return "", false
+}
+
+// stringMap reads a mapping of names (of an option, a parameter: what) to
+// string values.
+func (d *decoder) stringMap(n *yaml.Node, path, what string) map[string]string {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
-		d.problemAt(n, path, "want a mapping of option names to strings, got %s", describe(n))
+		d.problemAt(n, path, "want a mapping of %s names to strings, got %s", what, describe(n))
 		return nil
 	}
 	out := make(map[string]string, len(n.Content)/2)
@@ -373,7 +464,7 @@ func (d *decoder) options(n *yaml.Node, path string) map[string]string {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		sub := path + "." + k.Value
 		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
-			d.problemAt(k, path, "an option name must be a string, got %s", describe(k))
+			d.problemAt(k, path, "%s %s name must be a string, got %s", article(what), what, describe(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {

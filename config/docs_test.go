@@ -46,14 +46,20 @@ func envVarDoc(path string) string {
 	switch {
 	case path == "providers" || rest == "name":
 		return envProviders
-	case rest == "options":
-		return envProviders + "_<NAME>_" + envOptions + "<KEY>"
 	case rest == "plugin":
 		return envProviders + "_<NAME>_PLUGIN_"
 	case ok:
 		for _, pe := range providerEnv {
 			if pe.key == rest {
 				return envProviders + "_<NAME>_" + pe.suffix
+			}
+		}
+		for _, pm := range providerMaps {
+			if rest == pm.key {
+				return envProviders + "_<NAME>_" + pm.prefix
+			}
+			if k, ok := strings.CutPrefix(rest, pm.key+"."); ok {
+				return envProviders + "_<NAME>_" + pm.prefix + strings.ToUpper(k)
 			}
 		}
 	}

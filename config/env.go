@@ -14,7 +14,8 @@ import (
 //	MCPAUTH_MODE, MCPAUTH_LOGIN_TIMEOUT, MCPAUTH_PLUGIN_DIR
 //	MCPAUTH_PROVIDERS=github,slack           adds providers the file lacks
 //	MCPAUTH_PROVIDERS_<NAME>_<FIELD>         sets one field of a provider
-//	MCPAUTH_PROVIDERS_<NAME>_OPTIONS_<KEY>   sets one option
+//	MCPAUTH_PROVIDERS_<NAME>_OPTIONS_<KEY>   sets one option (also
+//	                                         EXTRA_PARAMS_<KEY>, ENDPOINTS_<KEY>)
 //
 // <NAME> is the provider name in upper case with "-" as "_"; <FIELD> is the
 // key in upper case, plugin keys prefixed with PLUGIN_. Lists are separated
@@ -25,8 +26,34 @@ import (
 const (
 	envPrefix    = "MCPAUTH_"
 	envProviders = "MCPAUTH_PROVIDERS"
-	envOptions   = "OPTIONS_"
 )
+
+// providerMaps are the provider keys holding a mapping, set one entry per
+// variable: MCPAUTH_PROVIDERS_<NAME>_<prefix><KEY>, the entry's key being
+// <KEY> in lower case.
+var providerMaps = []struct {
+	key, prefix string
+	// keys are the entries the mapping can have; nil means any (the
+	// validation checks their names).
+	keys func() []string
+	set  func(p *Provider, key, value string)
+}{
+	{"options", "OPTIONS_", nil, func(p *Provider, k, v string) { setEntry(&p.Options, k, v) }},
+	{"extra_params", "EXTRA_PARAMS_", nil, func(p *Provider, k, v string) { setEntry(&p.ExtraParams, k, v) }},
+	{"endpoints", "ENDPOINTS_", endpointNames, func(p *Provider, k, v string) { *endpoint(&p.Endpoints, k) = v }},
+}
+
+// setEntry sets m[k] to v, or deletes it when v is empty.
+func setEntry(m *map[string]string, k, v string) {
+	if v == "" {
+		delete(*m, k)
+		return
+	}
+	if *m == nil {
+		*m = make(map[string]string)
+	}
+	(*m)[k] = v
+}
 
 // fileEnv maps top-level keys to their variables.
 var fileEnv = []struct{ key, env string }{
@@ -38,14 +65,19 @@ var fileEnv = []struct{ key, env string }{
 // providerEnv maps provider keys (relative to the provider) to the suffix
 // of their variables. "name" has none: a provider is named by its variables.
 var providerEnv = []struct{ key, suffix string }{
+	{"display_name", "DISPLAY_NAME"},
 	{"driver", "DRIVER"},
 	{"issuer", "ISSUER"},
 	{"resource", "RESOURCE"},
 	{"client_id", "CLIENT_ID"},
+	{"client_secret", "CLIENT_SECRET"},
 	{"client_id_metadata_document", "CLIENT_ID_METADATA_DOCUMENT"},
 	{"scopes", "SCOPES"},
+	{"apis", "APIS"},
 	{"grant", "GRANT"},
+	{"loopback_host", "LOOPBACK_HOST"},
 	{"loopback_port", "LOOPBACK_PORT"},
+	{"verification_hosts", "VERIFICATION_HOSTS"},
 	{"isolation", "ISOLATION"},
 	{"plugin.path", "PLUGIN_PATH"},
 	{"plugin.sha256", "PLUGIN_SHA256"},
@@ -147,9 +179,18 @@ func (d *decoder) applyProviderEnv(f *File, key, value string) {
 	case len(prefixed) > 0:
 		m := prefixed[0]
 		seg := envProviders + "_" + envSegment(f.Providers[m.i].Name) + "_"
-		suffixes := []string{envOptions + "<KEY>"}
+		var suffixes []string
 		for _, pe := range providerEnv {
 			suffixes = append(suffixes, pe.suffix)
+		}
+		for _, pm := range providerMaps {
+			if pm.keys == nil {
+				suffixes = append(suffixes, pm.prefix+"<KEY>")
+				continue
+			}
+			for _, k := range pm.keys() {
+				suffixes = append(suffixes, pm.prefix+strings.ToUpper(k))
+			}
 		}
 		msg := fmt.Sprintf("unknown setting %s for provider %q", m.field, f.Providers[m.i].Name)
 		if s := suggest.Closest(m.field, suffixes); s != "" {
@@ -174,8 +215,12 @@ func (d *decoder) applyProviderEnv(f *File, key, value string) {
 // providerField returns the key that a variable suffix sets ("plugin.path"
 // for PLUGIN_PATH, "options.region" for OPTIONS_REGION), or "".
 func providerField(suffix string) string {
-	if k, ok := strings.CutPrefix(suffix, envOptions); ok && k != "" {
-		return "options." + strings.ToLower(k)
+	for _, pm := range providerMaps {
+		k, ok := strings.CutPrefix(suffix, pm.prefix)
+		k = strings.ToLower(k)
+		if ok && k != "" && (pm.keys == nil || contains(pm.keys(), k)) {
+			return pm.key + "." + k
+		}
 	}
 	for _, pe := range providerEnv {
 		if pe.suffix == suffix {
@@ -189,16 +234,11 @@ func (d *decoder) setProviderField(p *Provider, provider, env, suffix, v string)
 	key := providerField(suffix)
 	path := provider + "." + key
 	d.origins[path] = origin{env: env}
-	if k, ok := strings.CutPrefix(key, "options."); ok {
-		if v == "" {
-			delete(p.Options, k)
+	for _, pm := range providerMaps {
+		if k, ok := strings.CutPrefix(key, pm.key+"."); ok {
+			pm.set(p, k, v)
 			return
 		}
-		if p.Options == nil {
-			p.Options = make(map[string]string)
-		}
-		p.Options[k] = v
-		return
 	}
 	if strings.HasPrefix(key, "plugin.") && p.Plugin == nil {
 		if v == "" {
@@ -208,6 +248,8 @@ func (d *decoder) setProviderField(p *Provider, provider, env, suffix, v string)
 		d.origins[provider+".plugin"] = origin{env: env}
 	}
 	switch key {
+	case "display_name":
+		p.DisplayName = v
 	case "driver":
 		p.Driver = v
 	case "issuer":
@@ -216,15 +258,20 @@ func (d *decoder) setProviderField(p *Provider, provider, env, suffix, v string)
 		p.Resource = v
 	case "client_id":
 		p.ClientID = v
+	case "client_secret":
+		p.ClientSecret = v
 	case "client_id_metadata_document":
 		p.ClientIDMetadataDocument = v
 	case "scopes":
-		p.Scopes = splitList(v)
-		if v == "" {
-			p.Scopes = nil
-		}
+		p.Scopes = envList(v)
+	case "apis":
+		p.APIs = envList(v)
+	case "verification_hosts":
+		p.VerificationHosts = envList(v)
 	case "grant":
 		p.Grant = v
+	case "loopback_host":
+		p.LoopbackHost = v
 	case "loopback_port":
 		p.LoopbackPort = 0
 		if v == "" {
@@ -245,4 +292,12 @@ func (d *decoder) setProviderField(p *Provider, provider, env, suffix, v string)
 	case "plugin.env":
 		p.Plugin.Env = splitList(v)
 	}
+}
+
+// envList is a list variable's value: nil (the default) when empty.
+func envList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return splitList(v)
 }

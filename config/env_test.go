@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 const envBase = `plugin_dir: /opt/mcpauth/plugins
@@ -46,6 +48,7 @@ func TestEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
+		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Second,
 		PluginDir:    "/srv/plugins",
@@ -162,5 +165,127 @@ MCPAUTH_PROVIDERS: providers[0].client_id: required (or client_id_metadata_docum
 				t.Errorf("error\n  %v\nwant\n  %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEnvNewFields(t *testing.T) {
+	base := `providers:
+  - name: auth0
+    issuer: https://tenant.auth0.com/
+    client_id: c
+    endpoints:
+      token: /oauth/token
+      revocation: /oauth/revoke
+    extra_params:
+      audience: https://api.file.example
+      organization: org_1
+`
+	f, err := ParseEnv("config.yaml", []byte(base), []string{
+		"MCPAUTH_PROVIDERS_AUTH0_CLIENT_SECRET=from-env",
+		"MCPAUTH_PROVIDERS_AUTH0_DISPLAY_NAME=Acme SSO",
+		"MCPAUTH_PROVIDERS_AUTH0_VERIFICATION_HOSTS=acme.example, id.acme.example:8443",
+		"MCPAUTH_PROVIDERS_AUTH0_APIS=https://api.acme.example https://files.acme.example/v2/",
+		"MCPAUTH_PROVIDERS_AUTH0_LOOPBACK_HOST=localhost",
+		"MCPAUTH_PROVIDERS_AUTH0_EXTRA_PARAMS_AUDIENCE=https://api.env.example",
+		"MCPAUTH_PROVIDERS_AUTH0_EXTRA_PARAMS_ORGANIZATION=",
+		"MCPAUTH_PROVIDERS_AUTH0_ENDPOINTS_DEVICE_AUTHORIZATION=/oauth/device/code",
+		"MCPAUTH_PROVIDERS_AUTH0_ENDPOINTS_REVOCATION=",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Provider{
+		Name:              "auth0",
+		DisplayName:       "Acme SSO",
+		Issuer:            "https://tenant.auth0.com/",
+		ClientID:          "c",
+		ClientSecret:      "from-env",
+		APIs:              []string{"https://api.acme.example", "https://files.acme.example/v2/"},
+		Grant:             GrantAuto,
+		LoopbackHost:      LoopbackLocalhost,
+		VerificationHosts: []string{"acme.example", "id.acme.example:8443"},
+		Isolation:         IsolationSubprocess,
+		Endpoints:         provider.Endpoints{Token: "/oauth/token", DeviceAuthorization: "/oauth/device/code"},
+		ExtraParams:       map[string]string{"audience": "https://api.env.example"},
+	}
+	if !reflect.DeepEqual(f.Providers, []Provider{want}) {
+		t.Errorf("got\n%v\nwant\n%v", f.Providers, []Provider{want})
+	}
+
+	// An empty list variable removes the file's list.
+	f, err = ParseEnv("config.yaml", []byte(base+"    apis: [https://api.acme.example]\n"), []string{"MCPAUTH_PROVIDERS_AUTH0_APIS="})
+	if err != nil || f.Providers[0].APIs != nil {
+		t.Errorf("APIS= : %v, %v; want no apis", f, err)
+	}
+}
+
+func TestEnvNewFieldProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"endpoint key typo", []string{"MCPAUTH_PROVIDERS_GITHUB_ENDPOINTS_TOKN=/t"},
+			`MCPAUTH_PROVIDERS_GITHUB_ENDPOINTS_TOKN: unknown setting ENDPOINTS_TOKN for provider "github"; did you mean MCPAUTH_PROVIDERS_GITHUB_ENDPOINTS_TOKEN?`},
+		{"endpoint value", []string{"MCPAUTH_PROVIDERS_GITHUB_ENDPOINTS_TOKEN=oauth/token"},
+			`MCPAUTH_PROVIDERS_GITHUB_ENDPOINTS_TOKEN: providers[0].endpoints.token: "oauth/token" is neither an absolute URL nor a path starting with "/"`},
+		{"extra param reserved", []string{"MCPAUTH_PROVIDERS_GITHUB_EXTRA_PARAMS_SCOPE=admin"},
+			`MCPAUTH_PROVIDERS_GITHUB_EXTRA_PARAMS_SCOPE: providers[0].extra_params.scope: mcpauth sets scope itself; use scopes`},
+		{"verification host", []string{"MCPAUTH_PROVIDERS_GITHUB_VERIFICATION_HOSTS=github.com,https://evil.example/x"},
+			`MCPAUTH_PROVIDERS_GITHUB_VERIFICATION_HOSTS: providers[0].verification_hosts[1]: "https://evil.example/x" is a URL; give its host alone: "evil.example"`},
+		{"api", []string{"MCPAUTH_PROVIDERS_GITHUB_APIS=http://api.github.com"},
+			`MCPAUTH_PROVIDERS_GITHUB_APIS: providers[0].apis[0]: "http://api.github.com" must use https (http is allowed only on loopback: 127.0.0.1, [::1], localhost)`},
+		{"loopback host", []string{"MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_HOST=0.0.0.0"},
+			`MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_HOST: providers[0].loopback_host: "0.0.0.0" is not valid; want one of "127.0.0.1", "localhost" or "::1"`},
+		{"client secret", []string{"MCPAUTH_PROVIDERS_GITHUB_CLIENT_SECRET=hunter2 hunter3"},
+			`MCPAUTH_PROVIDERS_GITHUB_CLIENT_SECRET: providers[0].client_secret: contains white space (a line break when copied?); the value is not shown`},
+		{"display name", []string{"MCPAUTH_PROVIDERS_GITHUB_DISPLAY_NAME=Git\tHub"},
+			`MCPAUTH_PROVIDERS_GITHUB_DISPLAY_NAME: providers[0].display_name: "Git\tHub" contains a control character (a line break, say); write it on one line`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseEnv("config.yaml", []byte(envBase), tt.env)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDriverNames(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		driver  string
+		drivers []string
+		want    string // "" for valid
+	}{
+		{"any well-formed name without a catalogue", "gitlab", nil, ""},
+		{"another", "corp_idp-2", nil, ""},
+		{"malformed without a catalogue", "Git Hub", nil,
+			`config.yaml:3: providers[0].driver: "Git Hub" is not a driver name: lower-case letters, digits, "-" and "_"`},
+		{"in the catalogue", "entra", []string{"oidc", "entra"}, ""},
+		{"not in the catalogue", "github", []string{"oidc", "entra"},
+			`config.yaml:3: providers[0].driver: "github" is not valid; want one of "oidc", "entra" or "external"`},
+		{"a typo of the catalogue", "entr", []string{"oidc", "entra"},
+			`config.yaml:3: providers[0].driver: "entr" is not valid; did you mean "entra"?`},
+		{"an empty catalogue", "oidc", []string{},
+			`config.yaml:3: providers[0].driver: "oidc" is not valid; want "external"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			data := "providers:\n  - name: x\n    driver: " + tt.driver + "\n    issuer: https://login.example.com\n    client_id: c\n"
+			_, err := ParseWith("config.yaml", []byte(data), LoadOptions{Drivers: tt.drivers})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("error\n  %v\nwant\n  %s", err, tt.want)
+			}
+		})
+	}
+	// external needs no catalogue entry, and the environment is checked too.
+	_, err := ParseWith("", nil, LoadOptions{Drivers: []string{"oidc"}, Environ: []string{
+		"MCPAUTH_PROVIDERS=a", "MCPAUTH_PROVIDERS_A_ISSUER=https://a.example", "MCPAUTH_PROVIDERS_A_CLIENT_ID=c", "MCPAUTH_PROVIDERS_A_DRIVER=okat",
+	}})
+	if want := `MCPAUTH_PROVIDERS_A_DRIVER: providers[0].driver: "okat" is not valid; want one of "oidc" or "external"`; err == nil || err.Error() != want {
+		t.Errorf("error\n  %v\nwant\n  %s", err, want)
 	}
 }

@@ -1,15 +1,10 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
-
-// ErrOutsidePluginDir: a plugin path leads out of the plugin directory,
-// as written or through a symbolic link.
-var ErrOutsidePluginDir = errors.New("config: plugin is outside the plugin directory")
 
 // Resolve returns the plugin binary's absolute path with every symbolic
 // link followed, and refuses (with ErrOutsidePluginDir) a path that leads

@@ -9,11 +9,11 @@ import (
 	"github.com/mcpauth/mcpauth/internal/suggest"
 )
 
-// Problem is one thing wrong with a configuration, located in the file or
-// the environment.
+// Problem is one thing wrong with a configuration, located in the file, the
+// environment or the server's code.
 type Problem struct {
 	// File is the config file's name as given to Load or Parse; empty for
-	// a configuration from the environment alone.
+	// a configuration from the environment alone, and for a server default.
 	File string
 	// Line is the 1-based line in File; 0 when the value came from the
 	// environment or has no place in the file (a default, say).
@@ -24,13 +24,24 @@ type Problem struct {
 	Field string
 	// Message says what is wrong and, where it can, what to write instead.
 	Message string
+	// Default is true when the value came from a provider the server's code
+	// declared (LoadOptions.Defaults) that neither the file nor the
+	// environment changed: there is no line or variable to point at.
+	Default bool
+	// Provider is that provider's name, set with Default.
+	Provider string
 }
 
 // String formats p as "config.yaml:7: providers[0].grant: message", or
 // "MCPAUTH_PROVIDERS_GITHUB_GRANT: providers[0].grant: message" for a value
-// from the environment.
+// from the environment, or `providers[0] "github" (server default).grant:
+// message` for a server default.
 func (p Problem) String() string {
 	var b strings.Builder
+	field := p.Field
+	if p.Default {
+		field = serverDefaultField(field, p.Provider)
+	}
 	switch {
 	case p.Env != "":
 		b.WriteString(p.Env)
@@ -41,16 +52,29 @@ func (p Problem) String() string {
 		b.WriteString(p.File)
 		b.WriteString(": ")
 	}
-	if p.Field != "" {
-		b.WriteString(p.Field)
+	if field != "" {
+		b.WriteString(field)
 		b.WriteString(": ")
 	}
 	b.WriteString(p.Message)
 	return b.String()
 }
 
+// serverDefaultField names the provider and says "(server default)" after
+// the "providers[N]" of field: `providers[0] "github" (server default).grant`.
+func serverDefaultField(field, name string) string {
+	tag := fmt.Sprintf(" %q (server default)", name)
+	if rest, ok := strings.CutPrefix(field, "providers["); ok {
+		if i := strings.IndexByte(rest, ']'); i >= 0 {
+			n := len("providers[") + i + 1
+			return field[:n] + tag + field[n:]
+		}
+	}
+	return field + tag
+}
+
 // ValidationError lists every problem found in a configuration, in file
-// order, then those from the environment.
+// order, then those from the environment, then those in server defaults.
 type ValidationError struct {
 	Problems []Problem
 }
@@ -65,14 +89,20 @@ func (e *ValidationError) Error() string {
 }
 
 func sortProblems(ps []Problem) {
+	// File lines first (in order), then the environment, then server
+	// defaults (in provider order, as recorded).
+	rank := func(p Problem) int {
+		switch {
+		case p.Default:
+			return 2
+		case p.Env != "":
+			return 1
+		}
+		return 0
+	}
 	slices.SortStableFunc(ps, func(a, b Problem) int {
-		// File lines first (in order), then the environment.
-		ae, be := a.Env != "", b.Env != ""
-		if ae != be {
-			if ae {
-				return 1
-			}
-			return -1
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
 		}
 		return cmp.Compare(a.Line, b.Line)
 	})

@@ -3,12 +3,14 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mcpauth/mcpauth/provider"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 )
@@ -55,7 +57,7 @@ func TestSchemaAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string]string{"example": string(Example), "full": string(full)} {
+	for name, data := range map[string]string{"example": string(Example), "uncommented example": uncommentedExample(), "full": string(full)} {
 		if err := schemaValidate(t, s, data); err != nil {
 			t.Errorf("%s: Go accepts it, the schema refuses it: %v", name, err)
 		}
@@ -82,6 +84,8 @@ type schemaNode struct {
 	Ref                  string                `json:"$ref"`
 	Type                 string                `json:"type"`
 	Enum                 []string              `json:"enum"`
+	Examples             []string              `json:"examples"`
+	Not                  *schemaNode           `json:"not"`
 	Pattern              string                `json:"pattern"`
 	Default              any                   `json:"default"`
 	Description          string                `json:"description"`
@@ -159,11 +163,20 @@ func schemaKeys(t *testing.T, prefix string) []string {
 	return keys
 }
 
-func yamlTags(v any) []string {
+// builtinDrivers are the drivers the schema names as examples.
+var builtinDrivers = []string{DriverOIDC, DriverGitHub, DriverSlack, DriverOkta}
+
+func yamlTags(v any) []string { return structTags(v, "yaml") }
+
+// structTags lists the names the struct v's fields have in tag key.
+func structTags(v any, key string) []string {
 	var tags []string
 	rt := reflect.TypeOf(v)
 	for i := range rt.NumField() {
-		tags = append(tags, rt.Field(i).Tag.Get("yaml"))
+		if rt.Field(i).IsExported() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get(key), ",")
+			tags = append(tags, name)
+		}
 	}
 	slices.Sort(tags)
 	return tags
@@ -185,6 +198,7 @@ func TestSchemaKeys(t *testing.T) {
 		{"", fileKeys, yamlTags(File{})},
 		{"providers[].", providerKeys, yamlTags(Provider{})},
 		{"providers[].plugin.", pluginKeys, yamlTags(Plugin{})},
+		{"providers[].endpoints.", endpointNames(), structTags(provider.Endpoints{}, "json")},
 	} {
 		got := schemaKeys(t, tt.prefix)
 		if !slices.Equal(got, sorted(tt.keys)) {
@@ -203,22 +217,34 @@ func TestSchemaValues(t *testing.T) {
 		props[p.path] = p.node
 	}
 	for path, want := range map[string][]string{
-		"mode":                  modes,
-		"providers[].driver":    drivers,
-		"providers[].grant":     grants,
-		"providers[].isolation": isolations,
+		"mode":                      modes,
+		"providers[].grant":         grants,
+		"providers[].isolation":     isolations,
+		"providers[].loopback_host": loopbackHosts,
 	} {
 		if got := props[path].Enum; !slices.Equal(got, want) {
 			t.Errorf("%s: schema enum %v, Go %v", path, got, want)
 		}
 	}
+	// Drivers are data: the schema names the built-in ones but refuses none.
+	driver := props["providers[].driver"]
+	if want := append(slices.Clone(builtinDrivers), DriverExternal); !slices.Equal(driver.Examples, want) || driver.Enum != nil {
+		t.Errorf("providers[].driver: schema examples %v and enum %v; want examples %v and no enum", driver.Examples, driver.Enum, want)
+	}
+	reserved := slices.Sorted(maps.Keys(reservedParams))
+	if n := props["providers[].extra_params"].PropertyNames; n == nil || n.Not == nil || !slices.Equal(n.Not.Enum, reserved) {
+		t.Errorf("providers[].extra_params: the schema's propertyNames must refuse (not enum) %v", reserved)
+	}
 	for path, want := range map[string]string{
-		"login_timeout":             goDuration.String(),
-		"providers[].name":          providerName.String(),
-		"providers[].plugin.sha256": sha256Hex.String(),
-		"providers[].plugin.env":    envVarName.String(),
-		"providers[].scopes":        scopeToken.String(),
-		"providers[].options":       optionName.String(),
+		"login_timeout":                  goDuration.String(),
+		"providers[].name":               providerName.String(),
+		"providers[].driver":             driverName.String(),
+		"providers[].extra_params":       optionName.String(),
+		"providers[].verification_hosts": hostPort.String(),
+		"providers[].plugin.sha256":      sha256Hex.String(),
+		"providers[].plugin.env":         envVarName.String(),
+		"providers[].scopes":             scopeToken.String(),
+		"providers[].options":            optionName.String(),
 	} {
 		n := props[path]
 		got := n.Pattern
@@ -244,6 +270,26 @@ func TestSchemaValues(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s: schema default %v, Go %v", path, got, want)
+		}
+	}
+}
+
+// Each key of the endpoints mapping sets the field of provider.Endpoints
+// that carries the same name in JSON.
+func TestEndpointKeys(t *testing.T) {
+	for _, e := range endpointKeys {
+		var ep provider.Endpoints
+		*e.field(&ep) = "/" + e.key
+		j, err := json.Marshal(ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		if err := json.Unmarshal(j, &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{e.key: "/" + e.key}; !reflect.DeepEqual(got, want) {
+			t.Errorf("endpoints.%s sets %v, want %v", e.key, got, want)
 		}
 	}
 }

@@ -2,27 +2,54 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Valid values, in documentation order.
 var (
-	modes      = []string{ModeLazy, ModeExplicit}
-	drivers    = []string{DriverOIDC, DriverGitHub, DriverSlack, DriverOkta, DriverExternal}
-	grants     = []string{GrantAuto, GrantDevice, GrantPKCE}
-	isolations = []string{IsolationSubprocess, IsolationInProcess}
+	modes         = []string{ModeLazy, ModeExplicit}
+	grants        = []string{GrantAuto, GrantDevice, GrantPKCE}
+	isolations    = []string{IsolationSubprocess, IsolationInProcess}
+	loopbackHosts = []string{LoopbackIPv4, LoopbackLocalhost, LoopbackIPv6}
 )
+
+// reservedParams are the request parameters mcpauth sets itself, which
+// extra_params must not replace (RFC 6749 §4.1, §6; RFC 7636 §4.3; RFC 8628
+// §3.1, §3.4), each with the key that sets it, if any.
+var reservedParams = map[string]string{
+	"client_id":             "client_id",
+	"client_secret":         "client_secret",
+	"code":                  "",
+	"code_challenge":        "",
+	"code_challenge_method": "",
+	"code_verifier":         "",
+	"device_code":           "",
+	"grant_type":            "grant",
+	"redirect_uri":          "loopback_host and loopback_port",
+	"refresh_token":         "",
+	"response_type":         "",
+	"scope":                 "scopes",
+	"state":                 "",
+}
 
 // Patterns shared with the JSON Schema (a test checks they agree).
 var (
 	providerName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	driverName   = regexp.MustCompile(`^[a-z0-9_-]+$`)
 	optionName   = regexp.MustCompile(`^[a-z0-9_]+$`)
-	sha256Hex    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	envVarName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// hostPort is a host name or IPv4 address, or an IPv6 address in
+	// brackets, with an optional port; checkHost checks more.
+	hostPort   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
+	sha256Hex  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// scopeToken is RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 	scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
 )
@@ -69,12 +96,18 @@ func (d *decoder) failed(path string) bool {
 }
 
 // envHint names the variable that sets a missing field of a provider that
-// was added by MCPAUTH_PROVIDERS, where there is no file entry to edit.
+// was added by MCPAUTH_PROVIDERS or declared in the server's code, where
+// there is no file entry to edit.
 func (d *decoder) envHint(p *Provider, path, suffix string) string {
-	if d.origin(path).env == "" || !providerName.MatchString(p.Name) {
+	o := d.origin(path)
+	if (o.env == "" && !o.dflt) || !providerName.MatchString(p.Name) {
 		return ""
 	}
-	return "; set " + envProviders + "_" + envSegment(p.Name) + "_" + suffix
+	v := envProviders + "_" + envSegment(p.Name) + "_" + suffix
+	if o.dflt {
+		return "; set it in the config file or " + v
+	}
+	return "; set " + v
 }
 
 // where renders " (line N)" or " (from VAR)" for another field's origin.
@@ -83,6 +116,8 @@ func (d *decoder) where(path string) string {
 	switch {
 	case o.env != "":
 		return " (from " + o.env + ")"
+	case o.dflt:
+		return " (server default)"
 	case o.line > 0:
 		return fmt.Sprintf(" (line %d)", o.line)
 	}
@@ -102,8 +137,9 @@ func (d *decoder) validateProvider(f *File, p *Provider, path string) {
 		d.problem(path+".name", "%q is not valid; use lower-case letters, digits, \"-\" and \"_\"", p.Name)
 	}
 
-	if p.Driver != "" && !contains(drivers, p.Driver) {
-		d.problem(path+".driver", "%s", notValid(p.Driver, drivers))
+	d.validateDriver(p.Driver, path+".driver")
+	if strings.ContainsFunc(p.DisplayName, unicode.IsControl) {
+		d.problem(path+".display_name", "%q contains a control character (a line break, say); write it on one line", p.DisplayName)
 	}
 
 	switch {
@@ -115,17 +151,21 @@ func (d *decoder) validateProvider(f *File, p *Provider, path string) {
 		}
 	}
 	if p.Issuer != "" {
-		d.checkURL(path+".issuer", p.Issuer, false)
+		d.checkURL(path+".issuer", p.Issuer, serverURL)
 	}
 	if p.Resource != "" {
-		d.checkURL(path+".resource", p.Resource, false)
+		d.checkURL(path+".resource", p.Resource, serverURL)
 	}
 
 	if p.ClientID == "" && p.ClientIDMetadataDocument == "" && !d.failed(path+".client_id") && !d.failed(path+".client_id_metadata_document") {
 		d.problem(path+".client_id", "required (or client_id_metadata_document)%s", d.envHint(p, path, "CLIENT_ID"))
 	}
 	if p.ClientIDMetadataDocument != "" {
-		d.checkURL(path+".client_id_metadata_document", p.ClientIDMetadataDocument, true)
+		d.checkURL(path+".client_id_metadata_document", p.ClientIDMetadataDocument, cimdURL)
+	}
+	if p.ClientSecret != "" && strings.ContainsFunc(p.ClientSecret, unicode.IsSpace) {
+		// Never quote it: the value is a credential.
+		d.problem(path+".client_secret", "contains white space (a line break when copied?); the value is not shown")
 	}
 
 	for i, s := range p.Scopes {
@@ -136,12 +176,38 @@ func (d *decoder) validateProvider(f *File, p *Provider, path string) {
 	if !contains(grants, p.Grant) {
 		d.problem(path+".grant", "%s", notValid(p.Grant, grants))
 	}
+	if p.LoopbackHost != "" && !contains(loopbackHosts, p.LoopbackHost) {
+		d.problem(path+".loopback_host", "%s", notValid(p.LoopbackHost, loopbackHosts))
+	}
 	if !contains(isolations, p.Isolation) {
 		d.problem(path+".isolation", "%s", notValid(p.Isolation, isolations))
 	}
-	for k := range p.Options {
+	for _, k := range sortedKeys(p.Options) {
 		if !optionName.MatchString(k) {
 			d.problem(path+".options."+k, "option names are lower-case letters, digits and \"_\"")
+		}
+	}
+	for i, a := range p.APIs {
+		d.checkURL(fmt.Sprintf("%s.apis[%d]", path, i), a, serverURL)
+	}
+	for i, h := range p.VerificationHosts {
+		d.checkHost(fmt.Sprintf("%s.verification_hosts[%d]", path, i), h)
+	}
+	for _, e := range endpointKeys {
+		if v := *e.field(&p.Endpoints); v != "" {
+			d.checkEndpoint(path+".endpoints."+e.key, v)
+		}
+	}
+	for _, k := range sortedKeys(p.ExtraParams) {
+		sub := path + ".extra_params." + k
+		key, reserved := reservedParams[k]
+		switch {
+		case !optionName.MatchString(k):
+			d.problem(sub, "parameter names are lower-case letters, digits and \"_\"")
+		case reserved && key != "":
+			d.problem(sub, "mcpauth sets %s itself; use %s", k, key)
+		case reserved:
+			d.problem(sub, "mcpauth sets %s itself", k)
 		}
 	}
 
@@ -189,6 +255,25 @@ func (d *decoder) validatePlugin(f *File, pl *Plugin, path string) {
 	}
 }
 
+// validateDriver checks a driver name: DriverExternal, or one of the
+// registry's (LoadOptions.Drivers), or, when those are not given, any
+// well-formed name (the registry then refuses one it does not know).
+func (d *decoder) validateDriver(name, path string) {
+	switch {
+	case name == "" || name == DriverExternal:
+	case d.drivers != nil:
+		if valid := append(slices.Clone(d.drivers), DriverExternal); !contains(valid, name) {
+			d.problem(path, "%s", notValid(name, valid))
+		}
+	case !driverName.MatchString(name):
+		d.problem(path, "%q is not a driver name: lower-case letters, digits, \"-\" and \"_\"", name)
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
 // insideDir joins dir and path (unless path is absolute) and reports
 // whether the result is strictly inside dir, lexically. Resolve checks again
 // after following symbolic links.
@@ -205,16 +290,35 @@ func insideDir(dir, path string) (string, bool) {
 	return full, true
 }
 
-// checkURL checks an issuer, resource or Client ID Metadata Document URL:
-// absolute, https (or http on a loopback host, unless httpsOnly), without
-// user info or fragment. Issuers and resources take no query either (RFC
-// 8414 §2, RFC 9728 §2); a metadata document URL needs a path (SEP-991).
-func (d *decoder) checkURL(path, raw string, cimd bool) {
+// What a URL is for, in checkURL.
+type urlKind int
+
+const (
+	// serverURL is an issuer, a resource or an API: no query (RFC 8414
+	// §2, RFC 9728 §2).
+	serverURL urlKind = iota
+	// cimdURL is a Client ID Metadata Document: https only, with a path
+	// (SEP-991).
+	cimdURL
+	// endpointURL is an endpoint override: a query is allowed (RFC 6749
+	// §3.1).
+	endpointURL
+)
+
+// checkURL checks an absolute URL: https (or http on a loopback host,
+// except for a metadata document), without user info or fragment.
+func (d *decoder) checkURL(path, raw string, kind urlKind) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		d.problem(path, "%q is not a URL", raw)
 		return
 	}
+	if u.User != nil {
+		// Not quoted whole: the user info may hold a password.
+		d.problem(path, "%q must not contain a user name or password", withoutUser(u))
+		return
+	}
+	cimd := kind == cimdURL
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && !cimd && isLoopback(u.Hostname()):
@@ -228,13 +332,11 @@ func (d *decoder) checkURL(path, raw string, cimd bool) {
 	switch {
 	case u.Host == "" || u.Opaque != "":
 		d.problem(path, "%q is not an absolute URL", raw)
-	case u.User != nil:
-		d.problem(path, "%q must not contain a user name or password", raw)
 	case strings.Contains(raw, "#"):
 		d.problem(path, "%q must not have a fragment (#…)", raw)
 	case cimd && (u.Path == "" || u.Path == "/"):
 		d.problem(path, "%q needs a path (the document's own URL, such as https://app.example.com/oauth/client.json)", raw)
-	case !cimd && strings.Contains(raw, "?"):
+	case kind == serverURL && strings.Contains(raw, "?"):
 		d.problem(path, "%q must not have a query (?…)", raw)
 	}
 }
@@ -246,4 +348,76 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// withoutUser renders u with its user info replaced by "…".
+func withoutUser(u *url.URL) string {
+	c := *u
+	c.User = nil
+	s := c.String()
+	if i := strings.Index(s, "//"); i >= 0 {
+		s = s[:i+2] + "…@" + s[i+2:]
+	}
+	return s
+}
+
+// checkEndpoint checks an endpoint override: an absolute URL, https (http
+// on a loopback host), without user info or fragment (RFC 6749 §3.1), or a
+// path starting with "/" on the issuer's origin.
+func (d *decoder) checkEndpoint(path, raw string) {
+	if !strings.HasPrefix(raw, "/") {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "" {
+			d.problem(path, "%q is neither an absolute URL nor a path starting with \"/\"", raw)
+			return
+		}
+		d.checkURL(path, raw, endpointURL)
+		return
+	}
+	switch {
+	case strings.HasPrefix(raw, "//"):
+		d.problem(path, "%q starts with \"//\", which names another host; write an absolute URL or a path with one \"/\"", raw)
+	case strings.Contains(raw, "#"):
+		d.problem(path, "%q must not have a fragment (#…)", raw)
+	case strings.ContainsFunc(raw, unicode.IsSpace):
+		d.problem(path, "%q contains white space", raw)
+	}
+}
+
+// checkHost checks a verification host: a host name or IP address with an
+// optional port, not a URL.
+func (d *decoder) checkHost(path, h string) {
+	if strings.Contains(h, "/") {
+		if u, err := url.Parse(h); err == nil && u.Host != "" && u.User == nil {
+			d.problem(path, "%q is a URL; give its host alone: %q", h, u.Host)
+		} else {
+			d.problem(path, "%q is not a host: want a host name or IP address, with an optional \":port\"", h)
+		}
+		return
+	}
+	if !hostPort.MatchString(h) {
+		switch {
+		case hostPort.MatchString(strings.ToLower(h)):
+			d.problem(path, "%q: write host names in lower case", h)
+		case strings.Count(h, ":") > 1 && net.ParseIP(h) != nil:
+			d.problem(path, "%q: write an IPv6 address in brackets: \"[%s]\"", h, h)
+		case strings.Contains(h, "*"):
+			d.problem(path, "%q: wildcards are not supported; list each host", h)
+		default:
+			d.problem(path, "%q is not a host: want a host name or IP address, with an optional \":port\"", h)
+		}
+		return
+	}
+	host, port := h, ""
+	if i := strings.LastIndex(h, ":"); i >= 0 && !strings.HasSuffix(h, "]") {
+		host, port = h[:i], h[i+1:]
+	}
+	if ip, ok := strings.CutPrefix(host, "["); ok {
+		if a := net.ParseIP(strings.TrimSuffix(ip, "]")); a == nil || a.To4() != nil {
+			d.problem(path, "%q: %s is not an IPv6 address", h, host)
+			return
+		}
+	}
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+		d.problem(path, "%q: the port must be 1 to 65535", h)
+	}
 }

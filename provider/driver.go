@@ -38,6 +38,11 @@ type Description struct {
 	// Quirks lists, for humans, what the driver does differently from the
 	// generic OIDC driver.
 	Quirks []string
+	// APIs are the API URL prefixes the driver's tokens are for (GitHub:
+	// https://api.github.com and https://uploads.github.com). Hosts send a
+	// token only to these, the provider's configured apis, and the
+	// userinfo endpoint; nil means none built in.
+	APIs []string
 	// ChallengeStatuses are the HTTP statuses of API responses the driver's
 	// Challenge can read a scope challenge from; nil means 401 and 403
 	// (RFC 6750 §3.1). GitHub hides what a token may not see behind 404;

@@ -27,7 +27,7 @@ func loadConfig(opts Options) (*config.File, error) {
 		return nil, err
 	}
 	if len(f.Providers) == 0 {
-		return nil, config.NoProvidersError(config.Searched{Path: path, Source: source, Found: findErr == nil, Environ: opts.Environ})
+		return nil, config.NoProvidersError(config.Searched{Path: path, Source: source, Err: findErr, Environ: opts.Environ})
 	}
 	return f, nil
 }

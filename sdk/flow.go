@@ -27,6 +27,8 @@ type providerState struct {
 	enabled  bool            // explicit mode: logged in and not logged out
 	driver   provider.Driver // the driver that issued the token (refresh)
 	who      string          // display name or subject of the user
+	user     string          // subject of the logged-in user; "" if unknown or logged out
+	apis     []apiPrefix     // where the token may be sent (see apiPrefixes)
 	flow     *flow           // the latest login, running or finished
 	rebound  map[string]provider.Driver
 }
@@ -100,7 +102,7 @@ func (p *providerState) logout() bool {
 	if p.loggedIn {
 		p.a.store.Delete(p.key)
 	}
-	p.loggedIn, p.enabled, p.who = false, false, ""
+	p.loggedIn, p.enabled, p.who, p.user, p.apis = false, false, "", "", nil
 	f := p.flow
 	p.mu.Unlock()
 	if f != nil {
@@ -114,8 +116,13 @@ var (
 	errFlowTooLong = errors.New("mcpauth: the login took too long")
 )
 
-// loggedInWith stores tok from d under its key.
-func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, tok *provider.Token) {
+// loggedInWith stores tok from d under its key. A login that returns
+// another user than the one p is logged in as (a step-up or a re-login
+// approved with another account) is refused: the new token is not swapped
+// in under the old user's name, nor mixed with the old one (MCP
+// elicitation rule: bind the flow to the user who started it). An
+// explicit logout clears the user, after which any account may log in.
+func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, tok *provider.Token) error {
 	subject, who := "", ""
 	if id, ok := d.(provider.Identifier); ok {
 		ident, err := id.Identity(ctx, tok)
@@ -128,16 +135,35 @@ func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, met
 			}
 		}
 	}
-	key := tokenstore.Key{Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
-	p.a.store.Put(key, tok)
+	key := tokenstore.Key{Provider: p.cfg.Name, Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
 	p.mu.Lock()
+	if prev := p.user; prev != "" && prev != subject {
+		prevWho := orUnknown(p.who)
+		p.mu.Unlock()
+		if subject == "" {
+			return fmt.Errorf("%w: %s is logged in as %s, and the new login's user is unknown; the new token was not used; log out first (%s) to change users",
+				ErrOtherUser, p.cfg.DisplayName, prevWho, ToolLogout)
+		}
+		return fmt.Errorf("%w: %s is logged in as %s, but the login was approved as %s; the new token was not used; log out first (%s) to change users",
+			ErrOtherUser, p.cfg.DisplayName, prevWho, who, ToolLogout)
+	}
+	p.a.store.Put(key, tok)
 	if p.loggedIn && p.key != key {
 		p.a.store.Delete(p.key)
 	}
-	p.key, p.loggedIn, p.enabled, p.driver, p.who = key, true, true, d, who
+	p.key, p.loggedIn, p.enabled, p.driver, p.who, p.user = key, true, true, d, who, subject
+	p.apis = p.apiPrefixes(d, meta)
 	p.mu.Unlock()
 	p.a.logger.Info("mcpauth: logged in", "provider", p.cfg.Name, "user", who,
 		"scopes", tok.Scopes, "expiry", tok.Expiry, "refreshable", tok.RefreshToken != "")
+	return nil
+}
+
+func orUnknown(who string) string {
+	if who == "" {
+		return "an unidentified user"
+	}
+	return who
 }
 
 // prompt is what the user must see to log in.
@@ -292,7 +318,9 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.loggedInWith(ctx, d, meta, tok)
+	if err := p.loggedInWith(ctx, d, meta, tok); err != nil {
+		return nil, err
+	}
 	return tok, nil
 }
 

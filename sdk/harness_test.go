@@ -24,7 +24,7 @@ import (
 
 // Binaries built once per test binary by TestMain.
 var (
-	serverBin string // examples/server
+	serverBin string // internal/testserver
 	bareBin   string // testdata/bareserver
 )
 
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	serverBin, bareBin = filepath.Join(dir, "server"), filepath.Join(dir, "bareserver")
-	for bin, pkg := range map[string]string{serverBin: "../examples/server", bareBin: "./testdata/bareserver"} {
+	for bin, pkg := range map[string]string{serverBin: "../internal/testserver", bareBin: "./testdata/bareserver"} {
 		args := []string{"build", "-o", bin}
 		if raceEnabled {
 			args = append(args, "-race")

@@ -157,6 +157,12 @@ var (
 	// ErrNoProviders: no provider is configured anywhere (server defaults,
 	// config file, MCPAUTH_PROVIDERS).
 	ErrNoProviders = config.ErrNoProviders
+	// ErrOtherUser: a login was approved as another user than the one the
+	// provider is logged in as; the new token was not used.
+	ErrOtherUser = errors.New("mcpauth: the login returned another user")
+	// ErrNotAnAPI: a request went to a URL that is not one of the
+	// provider's API origins; no token was sent.
+	ErrNotAnAPI = errors.New("mcpauth: not one of the provider's API origins")
 	// ErrStepUpRefused: the API still refused a request after the login
 	// with the scopes it asked for.
 	ErrStepUpRefused = errors.New("mcpauth: the API still refused the request after authorizing the scopes it asked for")

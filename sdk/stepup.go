@@ -37,8 +37,11 @@ const challengeBodyMax = 4 << 10
 // handler runs again once the user has approved it, so such handlers must be
 // safe to run twice.
 //
-// The token is sent only to https URLs (or http on loopback) and never
-// across a redirect to another host. The client has no overall Timeout,
+// The token is sent only to the provider's API origins (see Options and the
+// config file's apis:; drivers declare their own, the userinfo endpoint is
+// always one), only over https (or http on loopback), and never across a
+// redirect to another host; a request elsewhere fails with ErrNotAnAPI and
+// no token. Scope challenges are therefore read only from those APIs. The client has no overall Timeout,
 // since a step-up may wait for the user; bound requests with their context.
 // Outside a protected handler every request fails with ErrNotProtected.
 func HTTPClient(ctx context.Context, providerName string) *http.Client {
@@ -84,6 +87,15 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		closeBody(req)
 		return nil, fmt.Errorf("mcpauth: %s: %w", t.name, err)
+	}
+	if ok, apis := p.allowedAPI(req.URL); !ok {
+		closeBody(req)
+		names := make([]string, len(apis))
+		for i, a := range apis {
+			names[i] = a.String()
+		}
+		return nil, fmt.Errorf("%w: refusing to send the %s token to %s://%s%s (its APIs: %s); if the provider's token belongs there, list it under apis: in the config",
+			ErrNotAnAPI, t.name, req.URL.Scheme, req.URL.Host, req.URL.EscapedPath(), orNone(names))
 	}
 	resp, err := t.send(req, req.Body, tok)
 	if err != nil || !refused(p, resp) {
@@ -243,4 +255,11 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none configured"
+	}
+	return strings.Join(s, ", ")
 }

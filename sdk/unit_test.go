@@ -132,8 +132,10 @@ func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
-		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}})
+	if err := a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
+		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}}); err != nil {
+		tb.Fatal(err)
+	}
 	return a, server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
 }
 

@@ -16,14 +16,18 @@ import (
 // others waiting on the same refresh.
 const refreshTimeout = 30 * time.Second
 
-// Key identifies a token: issuer + client + subject.
+// Key identifies a token: provider + issuer + client + subject. The
+// provider name is part of it so that two providers with the same issuer,
+// client and user (two configurations of one server, say) never overwrite
+// or log out each other.
 type Key struct {
+	Provider string
 	Issuer   string
 	ClientID string
 	Subject  string
 }
 
-func (k Key) String() string { return k.Issuer + " " + k.ClientID + " " + k.Subject }
+func (k Key) String() string { return k.Provider + " " + k.Issuer + " " + k.ClientID + " " + k.Subject }
 
 // Store keeps tokens in memory only (they never touch disk) and
 // refreshes them on demand. Refresh is single-flight per key: any number of

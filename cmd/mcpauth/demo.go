@@ -7,7 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,7 +27,7 @@ var errDemoTimeout = errors.New("--timeout passed")
 type demoConfig struct {
 	autoApprove bool
 	timeout     time.Duration
-	serverBin   string // --server; empty: build examples/server
+	serverBin   string // --server; empty: this binary, __example-server
 	open        bool
 	qr          bool
 	verbose     bool
@@ -36,7 +36,7 @@ type demoConfig struct {
 func runDemo(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("demo", "demo [--auto-approve] [--timeout 5m] [--server PATH] [--open] [--no-qr] [-v]\n\n"+
 		"Shows mcpauth end to end, on this machine only: starts a development identity\n"+
-		"provider and a small API, starts the example MCP server (examples/server) over\n"+
+		"provider and a small API, starts the example MCP server (this binary again) over\n"+
 		"stdio, and acts as its MCP client. A protected tool call makes the server ask\n"+
 		"you to log in (a link and a code); you approve in the browser and the tool runs.\n"+
 		"Then step-up (an API that needs one more scope: a second approval) and explicit\n"+
@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, args []string, stderr io.Writer) error {
 	var cfg demoConfig
 	fs.BoolVar(&cfg.autoApprove, "auto-approve", false, "the identity provider approves every login by itself, nobody is asked (CI, a quick look)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "give up after this long, whatever step the demo is at")
-	fs.StringVar(&cfg.serverBin, "server", "", "a built example server to run (go build -o PATH ./examples/server); default: build it from this repository with the go command")
+	fs.StringVar(&cfg.serverBin, "server", "", "a built example server to run (go build -o PATH ./internal/testserver); default: the one built into this binary")
 	fs.BoolVar(&cfg.open, "open", false, "open each login link in this machine's browser")
 	noQR := fs.Bool("no-qr", false, "do not draw a QR code of the login link (drawn only when stderr is a terminal)")
 	fs.BoolVar(&cfg.verbose, "v", false, "also show the identity provider's and the example server's logs")
@@ -146,17 +146,16 @@ func (d *demo) run(ctx context.Context) error {
 		"GET /profile", `needs the "profile" scope: without it, 403 insufficient_scope (RFC 6750 §3.1)`)
 
 	d.doing = "preparing the example server"
-	n.step("Get the example MCP server (examples/server)")
-	bin, cleanup, err := d.exampleServer(ctx)
+	n.step("Get the example MCP server (built into this binary)")
+	server, err := d.exampleServer()
 	if err != nil {
 		return err
 	}
-	defer cleanup()
 
-	if err := d.lazy(ctx, bin); err != nil {
+	if err := d.lazy(ctx, server); err != nil {
 		return err
 	}
-	if err := d.explicit(ctx, bin); err != nil {
+	if err := d.explicit(ctx, server); err != nil {
 		return err
 	}
 
@@ -184,11 +183,11 @@ func (d *demo) serverArgs(mode string) []string {
 
 // lazy runs steps 4-6: lazy mode, a protected call that needs a login, and
 // a scope step-up.
-func (d *demo) lazy(ctx context.Context, bin string) error {
+func (d *demo) lazy(ctx context.Context, server []string) error {
 	n := d.n
 	d.doing = "starting the example server in lazy mode"
 	n.step("Start the example server over stdio in lazy mode, and connect to it as an MCP client")
-	s, err := d.connect(ctx, bin, "lazy")
+	s, err := d.connect(ctx, server, "lazy")
 	if err != nil {
 		return err
 	}
@@ -234,11 +233,11 @@ func (d *demo) lazy(ctx context.Context, bin string) error {
 
 // explicit runs steps 7-8: explicit mode, auth_login, auth_status and
 // auth_logout.
-func (d *demo) explicit(ctx context.Context, bin string) error {
+func (d *demo) explicit(ctx context.Context, server []string) error {
 	n := d.n
 	d.doing = "starting the example server in explicit mode"
 	n.step("Explicit mode: a second example server lists auth_login and auth_status until you log in")
-	s, err := d.connect(ctx, bin, "explicit")
+	s, err := d.connect(ctx, server, "explicit")
 	if err != nil {
 		return err
 	}
@@ -315,27 +314,17 @@ func (d *demo) showServerLog() {
 	}
 }
 
-// exampleServer returns the example server binary: --server, or one built
-// from this repository into a temporary directory that cleanup removes.
-func (d *demo) exampleServer(ctx context.Context) (bin string, cleanup func(), err error) {
+// exampleServer returns the command that starts the example server:
+// --server, or this binary's hidden verb.
+func (d *demo) exampleServer() ([]string, error) {
 	if d.cfg.serverBin != "" {
 		d.n.fields("server", d.cfg.serverBin+" (--server)")
-		return d.cfg.serverBin, func() {}, nil
+		return []string{d.cfg.serverBin}, nil
 	}
-	root, err := findModuleRoot()
+	command, err := exampleServerCommand()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "mcpauth-demo-")
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup = func() { os.RemoveAll(dir) }
-	d.n.say("Building it: go build ./examples/server in %s", root)
-	bin, err = buildExampleServer(ctx, root, dir)
-	if err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	return bin, cleanup, nil
+	d.n.fields("server", shellQuote([]string{filepath.Base(command[0]), exampleServerVerb})+" (this binary: the example server is built in)")
+	return command, nil
 }

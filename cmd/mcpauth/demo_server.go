@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -29,69 +26,15 @@ import (
 // an input_required result that the client library answers by itself.)
 const demoProtocolVersion = mcp.ProtocolVersion20251125
 
-// findModuleRoot finds the mcpauth repository, whose examples/server the
-// demo builds: above the current directory (go run ./cmd/mcpauth demo from
-// a clone), else above the directory this file was compiled from (a binary
-// built from a clone without -trimpath, run from elsewhere).
-func findModuleRoot() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		starts = append(starts, filepath.Dir(file))
-	}
-	for _, dir := range starts {
-		for {
-			if isMCPAuthRoot(dir) {
-				return dir, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return "", errors.New("cannot find the mcpauth repository, whose examples/server the demo runs: run the demo from a clone " +
-		"(go run ./cmd/mcpauth demo), or pass --server PATH to a built example server (go build -o PATH ./examples/server)")
-}
-
-var mcpauthModuleLine = regexp.MustCompile(`(?m)^module\s+github\.com/mcpauth/mcpauth\s*$`)
-
-func isMCPAuthRoot(dir string) bool {
-	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil || !mcpauthModuleLine.Match(gomod) {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(dir, "examples", "server", "main.go"))
-	return err == nil
-}
-
-// buildExampleServer runs go build ./examples/server in root, writing the
-// binary into dir.
-func buildExampleServer(ctx context.Context, root, dir string) (string, error) {
-	goCmd, err := exec.LookPath("go")
+// exampleServerCommand is how the demo starts the example MCP server: this
+// very binary with the hidden verb __example-server, so the demo runs from
+// an installed mcpauth with no source checkout and no go command.
+func exampleServerCommand() ([]string, error) {
+	exe, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("building examples/server needs the go command (%w); or pass --server PATH to a built example server", err)
+		return nil, fmt.Errorf("locating this executable to run the example server (%w); or pass --server PATH to a built example server (go build -o PATH ./internal/testserver)", err)
 	}
-	bin := filepath.Join(dir, "example-server")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./examples/server")
-	cmd.Dir = root
-	// Interrupt rather than kill, so that go build stops its compilers too.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if out = bytes.TrimSpace(out); len(out) > 0 {
-			return "", fmt.Errorf("go build ./examples/server: %w\n%s", err, out)
-		}
-		return "", fmt.Errorf("go build ./examples/server: %w", err)
-	}
-	return bin, nil
+	return []string{exe, exampleServerVerb}, nil
 }
 
 // demoServerEnv is the example server's environment: the demo's, less the
@@ -176,11 +119,12 @@ func (s *demoSession) loginCount() int {
 	return s.logins
 }
 
-// connect starts the example server in mode and initializes an MCP session
-// with it.
-func (d *demo) connect(ctx context.Context, bin, mode string) (*demoSession, error) {
+// connect starts the example server (command: its program and first
+// arguments) in mode and initializes an MCP session with it.
+func (d *demo) connect(ctx context.Context, command []string, mode string) (*demoSession, error) {
 	n := d.n
-	args := d.serverArgs(mode)
+	bin := command[0]
+	args := append(slices.Clone(command[1:]), d.serverArgs(mode)...)
 	log := &serverLog{mode: mode}
 	if d.cfg.verbose {
 		log.echo = func(line string) { n.say("server: %s", line) }

@@ -138,7 +138,7 @@ func TestDemoFailures(t *testing.T) {
 		{"no server binary", []string{"--server", filepath.Join(t.TempDir(), "missing")},
 			[]string{"mcpauth demo: while starting the example server in lazy mode: starting the example server:", "no such file"}},
 		{"timeout", []string{"--timeout", "1ns"},
-			[]string{"mcpauth demo: gave up after 1ns (--timeout) while preparing the example server"}},
+			[]string{"mcpauth demo: gave up after 1ns (--timeout) while starting the example server in lazy mode"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out := runCLI(t, append([]string{"demo", "--auto-approve"}, tc.args...)...)

@@ -38,6 +38,14 @@ func commands() []command {
 	}
 }
 
+// hiddenCommands run like commands but are not in the usage: they are for
+// mcpauth itself, which re-executes its own binary with them.
+func hiddenCommands() []command {
+	return []command{
+		{exampleServerVerb, "run the demo's example MCP server over stdio", runExampleServer},
+	}
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stderr)
@@ -53,7 +61,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return 0
 	}
-	for _, c := range commands() {
+	for _, c := range append(commands(), hiddenCommands()...) {
 		if c.name != args[0] {
 			continue
 		}

@@ -1,0 +1,233 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/provider"
+)
+
+// identDriver is a static driver that says who a token belongs to.
+type identDriver struct {
+	staticDriver
+	apis    []string
+	subject func(*provider.Token) string
+}
+
+func (d identDriver) Describe() provider.Description {
+	return provider.Description{Name: "static", ClientID: "client", APIs: d.apis}
+}
+
+func (d identDriver) Identity(_ context.Context, t *provider.Token) (*provider.Identity, error) {
+	if s := d.subject(t); s != "" {
+		return &provider.Identity{Subject: s}, nil
+	}
+	return nil, errors.New("no identity")
+}
+
+// TestTokenOnlyToItsAPIs: HTTPClient sends the token to the provider's
+// declared API origins (driver, config apis:, userinfo endpoint) and
+// refuses every other URL before attaching it — no request reaches the
+// other host. Before, any https (or loopback) URL got the token.
+func TestTokenOnlyToItsAPIs(t *testing.T) {
+	var seen atomic.Value
+	seen.Store("")
+	var hits atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		seen.Store(r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(api.Close)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the other host got a request with Authorization %q", r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(evil.Close)
+
+	d := identDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example", UserinfoEndpoint: api.URL + "/userinfo"}},
+		apis: []string{api.URL + "/v1"}, subject: func(*provider.Token) string { return "alice" }}
+	o := withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)})
+	o.Providers[0].APIs = []string{api.URL + "/configured"}
+	a, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
+		&provider.Token{AccessToken: "secret-at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var got *http.Response
+	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		c := HTTPClient(ctx, "p")
+		for _, u := range []string{api.URL + "/v1/repos", api.URL + "/configured/x", api.URL + "/userinfo"} {
+			resp, err := c.Get(u)
+			if err != nil {
+				t.Errorf("%s: %v", u, err)
+				continue
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			got = resp
+		}
+		for _, u := range []string{evil.URL + "/v1/repos", api.URL + "/v10/repos", api.URL + "/other"} {
+			_, err := c.Get(u)
+			if !errors.Is(err, ErrNotAnAPI) || strings.Contains(err.Error(), "secret-at") {
+				t.Errorf("%s: err = %v, want ErrNotAnAPI without the token", u, err)
+			}
+		}
+		return mcp.NewToolResultText("done"), nil
+	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+	if _, err := h(context.Background(), mcp.CallToolRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || hits.Load() != 3 || seen.Load() != "Bearer secret-at" {
+		t.Errorf("API requests = %d, last Authorization %q; want 3 with the token", hits.Load(), seen.Load())
+	}
+}
+
+// TestOtherUserIsNotSwappedIn: a re-login approved as another user leaves
+// the first user's token in place and says why; after a logout another
+// user may log in.
+func TestOtherUserIsNotSwappedIn(t *testing.T) {
+	d := identDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}},
+		subject: func(t *provider.Token) string { return strings.TrimPrefix(t.AccessToken, "at-") }}
+	a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.providers["p"]
+	login := func(tokenUser string) error {
+		return p.loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + tokenUser, Expiry: time.Now().Add(time.Hour)})
+	}
+	if err := login("alice"); err != nil {
+		t.Fatal(err)
+	}
+	err = login("mallory")
+	if !errors.Is(err, ErrOtherUser) || !strings.Contains(err.Error(), "logged in as alice") || !strings.Contains(err.Error(), "approved as mallory") {
+		t.Fatalf("second user: err = %v", err)
+	}
+	if tok, err := p.token(context.Background()); err != nil || tok.AccessToken != "at-alice" {
+		t.Fatalf("after the refused login: token %v, %v; want alice's", tok, err)
+	}
+	if err := login(""); !errors.Is(err, ErrOtherUser) || !strings.Contains(err.Error(), "user is unknown") {
+		t.Fatalf("unknown user: err = %v", err)
+	}
+	p.logout()
+	if err := login("mallory"); err != nil {
+		t.Fatalf("after logout: %v", err)
+	}
+}
+
+// TestSameIssuerTwoProviders: two providers with one issuer, client and
+// user keep their own tokens: logging one out leaves the other logged in.
+func TestSameIssuerTwoProviders(t *testing.T) {
+	d := identDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}},
+		subject: func(*provider.Token) string { return "alice" }}
+	o := withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)})
+	o.Providers = append(o.Providers, o.Providers[0])
+	o.Providers[1].Name = "q"
+	a, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"p", "q"} {
+		if err := a.providers[n].loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + n, Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.providers["p"].logout()
+	if tok, err := a.providers["q"].token(context.Background()); err != nil || tok.AccessToken != "at-q" {
+		t.Fatalf("q after p's logout: %v, %v", tok, err)
+	}
+}
+
+// TestUnknownProviderIsAStartUpError: a tool needing a provider nobody
+// configured is not a panic but an error ServeStdio returns before serving,
+// naming the configured providers.
+func TestUnknownProviderIsAStartUpError(t *testing.T) {
+	a, s := loggedInAuth(t)
+	a.Protect(s, mcp.NewTool("whoami"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) { return nil, nil },
+		Need("github"))
+	err := a.ServeStdio(context.Background(), s)
+	if !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `tool "whoami"`) || !strings.Contains(err.Error(), "(configured: p)") {
+		t.Fatalf("err = %v", err)
+	}
+	if s.GetTool("whoami") != nil {
+		t.Error("the tool was added anyway")
+	}
+}
+
+// TestDefaultsComposeWithUserConfig: the author's defaults in code, a user
+// file that changes only client_id, and a variable that changes scopes give
+// the merge; a tool needing a provider the configuration names differently
+// is a start-up error listing what exists.
+func TestDefaultsComposeWithUserConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte("providers:\n  - name: github\n    client_id: Iv1.users-own-app\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), Options{
+		Providers:  []config.Provider{{Name: "github", Issuer: "https://github.com", ClientID: "Iv1.authors-app", Scopes: []string{"repo"}, DisplayName: "GitHub"}},
+		ConfigFile: file,
+		Environ:    []string{"MCPAUTH_PROVIDERS_GITHUB_SCOPES=read:user,repo"},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ps := a.Providers()
+	if len(ps) != 1 {
+		t.Fatalf("providers %v", ps)
+	}
+	p := ps[0]
+	if p.Issuer != "https://github.com" || p.ClientID != "Iv1.users-own-app" || strings.Join(p.Scopes, " ") != "read:user repo" || p.DisplayName != "GitHub" {
+		t.Errorf("effective provider %+v", p.Provider)
+	}
+	if name := p.Driver.Describe().Name; name != "github" && name != "github (not started)" && !strings.HasPrefix(name, "github") {
+		t.Errorf("driver %q", name)
+	}
+
+	// No defaults; the user calls the provider "gh".
+	if err := os.WriteFile(file, []byte("providers:\n  - name: gh\n    issuer: https://github.com\n    client_id: Iv1.x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(context.Background(), Options{ConfigFile: file, Environ: []string{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
+	b.Protect(s, mcp.NewTool("whoami"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) { return nil, nil }, Need("github"))
+	if err := b.ServeStdio(context.Background(), s); err == nil || !strings.Contains(err.Error(), `unknown provider "github" (configured: gh)`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestNothingConfigured: no defaults, no file, no variables: a sentinel
+// error naming every place that was searched.
+func TestNothingConfigured(t *testing.T) {
+	t.Setenv("MCPAUTH_CONFIG", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	_, err := New(context.Background(), Options{Environ: []string{}, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, ErrNoProviders) {
+		t.Fatalf("err = %v, want ErrNoProviders", err)
+	}
+	for _, want := range []string{"--config (not given)", "$MCPAUTH_CONFIG (not set)", "does not exist", "MCPAUTH_PROVIDERS (not set)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
