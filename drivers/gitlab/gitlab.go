@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -188,7 +189,8 @@ func (d *Driver) Describe() provider.Description {
 		Version:       Version,
 		ClientID:      d.cfg.ClientID,
 		Grants:        grants,
-		DefaultScopes: append([]string(nil), d.cfg.Scopes...),
+		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		APIs:          []string{d.cfg.APIURL},
 		Quirks: []string{
 			"API origin: " + d.cfg.APIURL + " (what GITLAB_API_URL holds)",
 			device,

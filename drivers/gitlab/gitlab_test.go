@@ -264,7 +264,7 @@ func TestNew(t *testing.T) {
 			if got := d.Config().Issuer; got != tt.issuer {
 				t.Errorf("issuer = %q, want %q", got, tt.issuer)
 			}
-			if d.APIURL() != tt.api || !strings.Contains(strings.Join(d.Describe().Quirks, "\n"), "API origin: "+tt.api) {
+			if d.APIURL() != tt.api || !slices.Equal(d.Describe().APIs, []string{tt.api}) || !strings.Contains(strings.Join(d.Describe().Quirks, "\n"), "API origin: "+tt.api) {
 				t.Errorf("APIURL = %q, want %q (quirks %q)", d.APIURL(), tt.api, d.Describe().Quirks)
 			}
 		})

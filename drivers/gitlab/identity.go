@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/mcpauth/mcpauth/provider"
@@ -36,7 +37,7 @@ func (d *Driver) Identity(ctx context.Context, t *provider.Token) (*provider.Ide
 	if err != nil {
 		return nil, fmt.Errorf("gitlab: reading %s: %w", endpoint, err)
 	}
-	if resp.StatusCode == http.StatusForbidden && (t.IDToken != "" || hasScope(t, "openid")) {
+	if resp.StatusCode == http.StatusForbidden && (t.IDToken != "" || slices.Contains(t.Scopes, "openid")) {
 		id, oerr := d.Driver.Identity(ctx, t)
 		if oerr != nil {
 			return nil, fmt.Errorf("gitlab: GET %s: HTTP 403, and %w", endpoint, oerr)
@@ -78,13 +79,4 @@ func apiErrorCode(body []byte) string {
 		return s
 	}
 	return ""
-}
-
-func hasScope(t *provider.Token, s string) bool {
-	for _, x := range t.Scopes {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
