@@ -3,6 +3,7 @@ package drivers
 import (
 	"slices"
 
+	"github.com/mcpauth/mcpauth/drivers/auth0"
 	"github.com/mcpauth/mcpauth/drivers/github"
 	"github.com/mcpauth/mcpauth/drivers/gitlab"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
@@ -22,6 +23,7 @@ var Builtin = []provider.Registration{
 	slack.Registration,
 	okta.Registration,
 	gitlab.Registration,
+	auth0.Registration,
 }
 
 // Lookup returns the built-in driver called name.
