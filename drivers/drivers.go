@@ -3,8 +3,10 @@ package drivers
 import (
 	"slices"
 
+	"github.com/mcpauth/mcpauth/drivers/auth0"
 	"github.com/mcpauth/mcpauth/drivers/entra"
 	"github.com/mcpauth/mcpauth/drivers/github"
+	"github.com/mcpauth/mcpauth/drivers/gitlab"
 	"github.com/mcpauth/mcpauth/drivers/google"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/drivers/okta"
@@ -24,6 +26,8 @@ var Builtin = []provider.Registration{
 	okta.Registration,
 	entra.Registration,
 	google.Registration,
+	gitlab.Registration,
+	auth0.Registration,
 }
 
 // Lookup returns the built-in driver called name.
