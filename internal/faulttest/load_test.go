@@ -72,24 +72,29 @@ func TestLoadRefreshOneRequest(t *testing.T) {
 	t.Logf("%d concurrent callers on an expired token: %d failed, %d refresh request(s) at the OP", loadCallers, failed.Load(), op)
 }
 
-// TestLoadLoginOneAuthorization: 1,000 concurrent tools/call of a protected
-// tool before any login, through the real SDK (the examples/server binary
-// driven by the mcp-go client over stdio, URL elicitation), cause exactly
-// one device authorization at the OP and one elicitation, and all succeed.
+// TestLoadLoginOneAuthorization: 1,000 concurrent tools/call of a
+// protected tool before any login, through the real SDK (the
+// examples/server binary driven by the mcp-go client over stdio, URL
+// elicitation), cause exactly one device authorization at the OP and one
+// elicitation, and all succeed.
 func TestLoadLoginOneAuthorization(t *testing.T) {
+	loginLoad(t, loadCallers)
+}
+
+func loginLoad(t *testing.T, callers int) {
 	op := zitadelop.Start(t, zitadelop.Options{})
-	c, elicitations := startServer(t, op, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	c, _, elicitations := startServer(t, op, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	start := make(chan struct{})
 	var failed atomic.Int32
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	for range loadCallers {
+	for range callers {
 		wg.Go(func() {
 			<-start
-			if err := ping(ctx, c); err != nil {
+			if err := call(ctx, c, "ping", "pong"); err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
 			}
@@ -99,7 +104,7 @@ func TestLoadLoginOneAuthorization(t *testing.T) {
 	close(start)
 	wg.Wait()
 	if n := failed.Load(); n != 0 {
-		t.Errorf("%d of %d calls failed; first: %v", n, loadCallers, firstErr.Load())
+		t.Errorf("%d of %d calls failed; first: %v", n, callers, firstErr.Load())
 	}
 	if n := op.Requests(op.DevicePath()); n != 1 {
 		t.Errorf("%d device authorizations at the OP, want 1", n)
@@ -108,7 +113,7 @@ func TestLoadLoginOneAuthorization(t *testing.T) {
 		t.Errorf("%d elicitations, want 1", n)
 	}
 	t.Logf("%d concurrent tools/call before login: %d failed, %d device authorization(s), %d elicitation(s), %d token requests at the OP, %v",
-		loadCallers, failed.Load(), op.Requests(op.DevicePath()), elicitations.Load(), op.Requests(op.TokenPath()), time.Since(began).Round(time.Millisecond))
+		callers, failed.Load(), op.Requests(op.DevicePath()), elicitations.Load(), op.Requests(op.TokenPath()), time.Since(began).Round(time.Millisecond))
 }
 
 var (
@@ -143,10 +148,10 @@ var userCodeRE = regexp.MustCompile(`\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQR
 // startServer starts examples/server against op (lazy mode, device grant)
 // under an mcp-go client whose elicitation handler approves the device
 // code at the OP. It returns the client and the count of elicitations.
-func startServer(t *testing.T, op *zitadelop.OP, stderr *syncWriter) (*mcpgoclient.Client, *atomic.Int32) {
+func startServer(t *testing.T, op *zitadelop.OP, stderr *syncWriter) (*mcpgoclient.Client, *exec.Cmd, *atomic.Int32) {
 	t.Helper()
 	bin := buildServer(t)
-	cmd := exec.Command(bin, "-issuer", op.Issuer, "-client-id", op.ClientID, "-scopes", "openid offline_access", "-grant", "device", "-wait", "120s")
+	cmd := exec.Command(bin, "-issuer", op.Issuer, "-client-id", op.ClientID, "-scopes", "openid offline_access", "-grant", "device", "-wait", "30s")
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") && !strings.HasPrefix(kv, "SSH_") && !strings.HasPrefix(kv, "HOME=") {
@@ -182,12 +187,14 @@ func startServer(t *testing.T, op *zitadelop.OP, stderr *syncWriter) (*mcpgoclie
 			}
 			return &mcpgo.ElicitationResult{ElicitationResponse: mcpgo.ElicitationResponse{Action: action}}, nil
 		})))
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
+	// The transport serves the server's requests (elicitations) under the
+	// context given to Start: it must live as long as the test.
+	if err := c.Start(t.Context()); err != nil {
 		t.Fatalf("client start: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
 	init := mcpgo.InitializeRequest{}
 	init.Params.ProtocolVersion = "2025-11-25"
 	init.Params.ClientInfo = mcpgo.Implementation{Name: "faulttest", Version: "0"}
@@ -195,7 +202,7 @@ func startServer(t *testing.T, op *zitadelop.OP, stderr *syncWriter) (*mcpgoclie
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	return c, &elicitations
+	return c, cmd, &elicitations
 }
 
 type elicitHandler func(context.Context, mcpgo.ElicitationRequest) (*mcpgo.ElicitationResult, error)
@@ -204,10 +211,10 @@ func (f elicitHandler) Elicit(ctx context.Context, r mcpgo.ElicitationRequest) (
 	return f(ctx, r)
 }
 
-// ping calls the protected tool and checks its answer.
-func ping(ctx context.Context, c *mcpgoclient.Client) error {
+// call calls a tool and checks that it answers want (any text if empty).
+func call(ctx context.Context, c *mcpgoclient.Client, tool, want string) error {
 	req := mcpgo.CallToolRequest{}
-	req.Params.Name = "ping"
+	req.Params.Name = tool
 	res, err := c.CallTool(ctx, req)
 	if err != nil {
 		return err
@@ -218,8 +225,8 @@ func ping(ctx context.Context, c *mcpgoclient.Client) error {
 			text += tc.Text
 		}
 	}
-	if res.IsError || text != "pong" {
-		return fmt.Errorf("ping answered %q (isError %v)", text, res.IsError)
+	if res.IsError || (want != "" && text != want) {
+		return fmt.Errorf("%s answered %q (isError %v)", tool, text, res.IsError)
 	}
 	return nil
 }
