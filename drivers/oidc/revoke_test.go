@@ -116,9 +116,11 @@ func TestRevokeWire(t *testing.T) {
 			},
 			want: []sent{{testRefresh, "refresh_token"}, {testRefresh, ""}}},
 		{name: "a refresh token that cannot be revoked is an error",
-			tok:   provider.Token{RefreshToken: testRefresh},
-			reply: func(w http.ResponseWriter, _ url.Values) { oauthError(w, http.StatusBadRequest, "unsupported_token_type") },
-			want:  []sent{{testRefresh, "refresh_token"}, {testRefresh, ""}}, wantErr: "unsupported_token_type"},
+			tok: provider.Token{RefreshToken: testRefresh},
+			reply: func(w http.ResponseWriter, _ url.Values) {
+				oauthError(w, http.StatusBadRequest, "unsupported_token_type")
+			},
+			want: []sent{{testRefresh, "refresh_token"}, {testRefresh, ""}}, wantErr: "unsupported_token_type"},
 		{name: "invalid_token: already dead", tok: provider.Token{AccessToken: testAccess, RefreshToken: testRefresh},
 			reply: func(w http.ResponseWriter, _ url.Values) { oauthError(w, http.StatusBadRequest, "invalid_token") },
 			want:  []sent{{testRefresh, "refresh_token"}, {testAccess, "access_token"}}},
@@ -242,7 +244,9 @@ func deviceLogin(t *testing.T, ctx context.Context, op *nodeop.OP, d provider.Dr
 	l := &login.Login{
 		Preference: login.PreferDevice,
 		Device:     login.DevicePoller{Sleep: (&logintest.ShortSleep{}).Sleep},
-		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error { return op.ApproveDevice(ctx, da.UserCode) },
+		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
+			return op.ApproveDevice(ctx, da.UserCode)
+		},
 	}
 	tok, err := l.Run(ctx, d, nil)
 	if err != nil {
