@@ -90,7 +90,7 @@ func (d Description) Offers(g Grant) bool {
 
 // A Driver knows one kind of issuer. Everything beyond Describe and Metadata
 // is an optional capability, asserted by type: DeviceAuthorizer,
-// CodeExchanger, Refresher, Challenger, Identifier.
+// CodeExchanger, Refresher, Challenger, Identifier, Revoker.
 //
 // Implementations must be safe for concurrent use.
 type Driver interface {
@@ -128,6 +128,18 @@ type CodeExchanger interface {
 // token carries the new refresh token if the server rotated it.
 type Refresher interface {
 	Refresh(ctx context.Context, t *Token) (*Token, error)
+}
+
+// Revoker tells the authorization server to revoke a token (RFC 7009), on
+// logout: the refresh token first, so the grant cannot mint new access
+// tokens, then the access token. A server that answers 200 has revoked the
+// token or found it already invalid (RFC 7009 §2.2); either way it is dead.
+// An access token the server cannot revoke (unsupported_token_type: a
+// self-contained JWT, say) is left to expire. Without a revocation_endpoint
+// Revoke answers an error matching ErrRevocationUnsupported, and the host
+// only forgets the token.
+type Revoker interface {
+	Revoke(ctx context.Context, t *Token) error
 }
 
 // Challenger reads an API response that refused a token and says which

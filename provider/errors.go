@@ -32,6 +32,9 @@ var (
 
 	// ErrGrantUnsupported: the driver or the authorization server does not offer the grant.
 	ErrGrantUnsupported = errors.New("provider: grant not supported")
+	// ErrRevocationUnsupported: the driver or the authorization server offers
+	// no token revocation (RFC 7009); a logout can only forget the token.
+	ErrRevocationUnsupported = errors.New("provider: token revocation not supported")
 	// ErrPKCEUnsupported: the authorization server does not list S256 among its
 	// code challenge methods; mcpauth never falls back to "plain".
 	ErrPKCEUnsupported = errors.New("provider: authorization server does not support PKCE S256")

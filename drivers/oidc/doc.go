@@ -6,7 +6,8 @@
 // login.DevicePoller owns the loop), the authorization code grant with
 // PKCE S256 (RFC 7636), refresh (RFC 6749 §6), reads RFC 6750 §3
 // insufficient_scope challenges, and identifies the user from a verified ID
-// token or the userinfo endpoint (go-oidc). Token plumbing is x/oauth2,
+// token or the userinfo endpoint (go-oidc), and revokes tokens at the
+// revocation_endpoint (RFC 7009). Token plumbing is x/oauth2,
 // except the single device token request, which x/oauth2 only offers inside
 // its own polling loop.
 //

@@ -12,12 +12,11 @@
 package driverpb
 
 import (
+	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
+	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
-
-	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
-	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 )
 
 const (
@@ -77,7 +76,8 @@ type CapabilitiesResponse struct {
 	Minor uint32                 `protobuf:"varint,1,opt,name=minor,proto3" json:"minor,omitempty"`
 	// RPC names beyond Capabilities, Configure and Metadata, e.g.
 	// "StartDevice", "PollDevice", "AuthCodeURL", "Exchange", "Refresh",
-	// "Challenge", "Identity".
+	// "Challenge", "Identity", "Rebind" (acts for another client_id),
+	// "Revoke" (minor 1).
 	Rpcs          []string     `protobuf:"bytes,2,rep,name=rpcs,proto3" json:"rpcs,omitempty"`
 	Description   *Description `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1373,6 +1373,94 @@ func (x *IdentityResponse) GetDisplayName() string {
 	return ""
 }
 
+type RevokeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Token         *Token                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeRequest) Reset() {
+	*x = RevokeRequest{}
+	mi := &file_driver_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeRequest) ProtoMessage() {}
+
+func (x *RevokeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeRequest.ProtoReflect.Descriptor instead.
+func (*RevokeRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RevokeRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *RevokeRequest) GetToken() *Token {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+type RevokeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeResponse) Reset() {
+	*x = RevokeResponse{}
+	mi := &file_driver_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeResponse) ProtoMessage() {}
+
+func (x *RevokeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeResponse.ProtoReflect.Descriptor instead.
+func (*RevokeResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{21}
+}
+
 // ErrorDetail rides in a gRPC status's details so typed errors survive the
 // process boundary: an RFC 6749 error, or the name of a provider sentinel.
 type ErrorDetail struct {
@@ -1385,7 +1473,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1397,7 +1485,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1498,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{20}
+	return file_driver_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ErrorDetail) GetSentinel() string {
@@ -1441,7 +1529,7 @@ type OAuthError struct {
 
 func (x *OAuthError) Reset() {
 	*x = OAuthError{}
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1541,7 @@ func (x *OAuthError) String() string {
 func (*OAuthError) ProtoMessage() {}
 
 func (x *OAuthError) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1554,7 @@ func (x *OAuthError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuthError.ProtoReflect.Descriptor instead.
 func (*OAuthError) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{21}
+	return file_driver_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *OAuthError) GetEndpoint() string {
@@ -1623,7 +1711,11 @@ const file_driver_proto_rawDesc = "" +
 	"\x05token\x18\x02 \x01(\v2\x18.mcpauth.driver.v1.TokenR\x05token\"O\n" +
 	"\x10IdentityResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"^\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"\\\n" +
+	"\rRevokeRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12.\n" +
+	"\x05token\x18\x02 \x01(\v2\x18.mcpauth.driver.v1.TokenR\x05token\"\x10\n" +
+	"\x0eRevokeResponse\"^\n" +
 	"\vErrorDetail\x12\x1a\n" +
 	"\bsentinel\x18\x01 \x01(\tR\bsentinel\x123\n" +
 	"\x05oauth\x18\x02 \x01(\v2\x1d.mcpauth.driver.v1.OAuthErrorR\x05oauth\"\xb8\x01\n" +
@@ -1635,7 +1727,7 @@ const file_driver_proto_rawDesc = "" +
 	"\x03uri\x18\x04 \x01(\tR\x03uri\x12\x1f\n" +
 	"\vstatus_code\x18\x05 \x01(\x05R\n" +
 	"statusCode\x12%\n" +
-	"\x0einterval_nanos\x18\x06 \x01(\x03R\rintervalNanos2\xe1\x06\n" +
+	"\x0einterval_nanos\x18\x06 \x01(\x03R\rintervalNanos2\xb0\a\n" +
 	"\x06Driver\x12_\n" +
 	"\fCapabilities\x12&.mcpauth.driver.v1.CapabilitiesRequest\x1a'.mcpauth.driver.v1.CapabilitiesResponse\x12V\n" +
 	"\tConfigure\x12#.mcpauth.driver.v1.ConfigureRequest\x1a$.mcpauth.driver.v1.ConfigureResponse\x12U\n" +
@@ -1647,7 +1739,8 @@ const file_driver_proto_rawDesc = "" +
 	"\bExchange\x12\".mcpauth.driver.v1.ExchangeRequest\x1a\x18.mcpauth.driver.v1.Token\x12F\n" +
 	"\aRefresh\x12!.mcpauth.driver.v1.RefreshRequest\x1a\x18.mcpauth.driver.v1.Token\x12V\n" +
 	"\tChallenge\x12#.mcpauth.driver.v1.ChallengeRequest\x1a$.mcpauth.driver.v1.ChallengeResponse\x12S\n" +
-	"\bIdentity\x12\".mcpauth.driver.v1.IdentityRequest\x1a#.mcpauth.driver.v1.IdentityResponseB.Z,github.com/mcpauth/mcpauth/internal/driverpbb\x06proto3"
+	"\bIdentity\x12\".mcpauth.driver.v1.IdentityRequest\x1a#.mcpauth.driver.v1.IdentityResponse\x12M\n" +
+	"\x06Revoke\x12 .mcpauth.driver.v1.RevokeRequest\x1a!.mcpauth.driver.v1.RevokeResponseB.Z,github.com/mcpauth/mcpauth/internal/driverpbb\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1661,7 +1754,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_driver_proto_goTypes = []any{
 	(*CapabilitiesRequest)(nil),  // 0: mcpauth.driver.v1.CapabilitiesRequest
 	(*CapabilitiesResponse)(nil), // 1: mcpauth.driver.v1.CapabilitiesResponse
@@ -1683,47 +1776,52 @@ var file_driver_proto_goTypes = []any{
 	(*ChallengeResponse)(nil),    // 17: mcpauth.driver.v1.ChallengeResponse
 	(*IdentityRequest)(nil),      // 18: mcpauth.driver.v1.IdentityRequest
 	(*IdentityResponse)(nil),     // 19: mcpauth.driver.v1.IdentityResponse
-	(*ErrorDetail)(nil),          // 20: mcpauth.driver.v1.ErrorDetail
-	(*OAuthError)(nil),           // 21: mcpauth.driver.v1.OAuthError
-	nil,                          // 22: mcpauth.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                          // 23: mcpauth.driver.v1.ChallengeRequest.HeaderEntry
+	(*RevokeRequest)(nil),        // 20: mcpauth.driver.v1.RevokeRequest
+	(*RevokeResponse)(nil),       // 21: mcpauth.driver.v1.RevokeResponse
+	(*ErrorDetail)(nil),          // 22: mcpauth.driver.v1.ErrorDetail
+	(*OAuthError)(nil),           // 23: mcpauth.driver.v1.OAuthError
+	nil,                          // 24: mcpauth.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                          // 25: mcpauth.driver.v1.ChallengeRequest.HeaderEntry
 }
 var file_driver_proto_depIdxs = []int32{
 	2,  // 0: mcpauth.driver.v1.CapabilitiesResponse.description:type_name -> mcpauth.driver.v1.Description
-	22, // 1: mcpauth.driver.v1.ConfigureRequest.options:type_name -> mcpauth.driver.v1.ConfigureRequest.OptionsEntry
+	24, // 1: mcpauth.driver.v1.ConfigureRequest.options:type_name -> mcpauth.driver.v1.ConfigureRequest.OptionsEntry
 	6,  // 2: mcpauth.driver.v1.ConfigureRequest.metadata:type_name -> mcpauth.driver.v1.AuthServerMetadata
 	2,  // 3: mcpauth.driver.v1.ConfigureResponse.description:type_name -> mcpauth.driver.v1.Description
 	8,  // 4: mcpauth.driver.v1.PollDeviceRequest.authorization:type_name -> mcpauth.driver.v1.DeviceAuthorization
 	14, // 5: mcpauth.driver.v1.RefreshRequest.token:type_name -> mcpauth.driver.v1.Token
-	23, // 6: mcpauth.driver.v1.ChallengeRequest.header:type_name -> mcpauth.driver.v1.ChallengeRequest.HeaderEntry
+	25, // 6: mcpauth.driver.v1.ChallengeRequest.header:type_name -> mcpauth.driver.v1.ChallengeRequest.HeaderEntry
 	14, // 7: mcpauth.driver.v1.IdentityRequest.token:type_name -> mcpauth.driver.v1.Token
-	21, // 8: mcpauth.driver.v1.ErrorDetail.oauth:type_name -> mcpauth.driver.v1.OAuthError
-	16, // 9: mcpauth.driver.v1.ChallengeRequest.HeaderEntry.value:type_name -> mcpauth.driver.v1.HeaderValues
-	0,  // 10: mcpauth.driver.v1.Driver.Capabilities:input_type -> mcpauth.driver.v1.CapabilitiesRequest
-	3,  // 11: mcpauth.driver.v1.Driver.Configure:input_type -> mcpauth.driver.v1.ConfigureRequest
-	5,  // 12: mcpauth.driver.v1.Driver.Metadata:input_type -> mcpauth.driver.v1.MetadataRequest
-	7,  // 13: mcpauth.driver.v1.Driver.StartDevice:input_type -> mcpauth.driver.v1.StartDeviceRequest
-	9,  // 14: mcpauth.driver.v1.Driver.PollDevice:input_type -> mcpauth.driver.v1.PollDeviceRequest
-	10, // 15: mcpauth.driver.v1.Driver.AuthCodeURL:input_type -> mcpauth.driver.v1.AuthCodeURLRequest
-	12, // 16: mcpauth.driver.v1.Driver.Exchange:input_type -> mcpauth.driver.v1.ExchangeRequest
-	13, // 17: mcpauth.driver.v1.Driver.Refresh:input_type -> mcpauth.driver.v1.RefreshRequest
-	15, // 18: mcpauth.driver.v1.Driver.Challenge:input_type -> mcpauth.driver.v1.ChallengeRequest
-	18, // 19: mcpauth.driver.v1.Driver.Identity:input_type -> mcpauth.driver.v1.IdentityRequest
-	1,  // 20: mcpauth.driver.v1.Driver.Capabilities:output_type -> mcpauth.driver.v1.CapabilitiesResponse
-	4,  // 21: mcpauth.driver.v1.Driver.Configure:output_type -> mcpauth.driver.v1.ConfigureResponse
-	6,  // 22: mcpauth.driver.v1.Driver.Metadata:output_type -> mcpauth.driver.v1.AuthServerMetadata
-	8,  // 23: mcpauth.driver.v1.Driver.StartDevice:output_type -> mcpauth.driver.v1.DeviceAuthorization
-	14, // 24: mcpauth.driver.v1.Driver.PollDevice:output_type -> mcpauth.driver.v1.Token
-	11, // 25: mcpauth.driver.v1.Driver.AuthCodeURL:output_type -> mcpauth.driver.v1.AuthCodeURLResponse
-	14, // 26: mcpauth.driver.v1.Driver.Exchange:output_type -> mcpauth.driver.v1.Token
-	14, // 27: mcpauth.driver.v1.Driver.Refresh:output_type -> mcpauth.driver.v1.Token
-	17, // 28: mcpauth.driver.v1.Driver.Challenge:output_type -> mcpauth.driver.v1.ChallengeResponse
-	19, // 29: mcpauth.driver.v1.Driver.Identity:output_type -> mcpauth.driver.v1.IdentityResponse
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 8: mcpauth.driver.v1.RevokeRequest.token:type_name -> mcpauth.driver.v1.Token
+	23, // 9: mcpauth.driver.v1.ErrorDetail.oauth:type_name -> mcpauth.driver.v1.OAuthError
+	16, // 10: mcpauth.driver.v1.ChallengeRequest.HeaderEntry.value:type_name -> mcpauth.driver.v1.HeaderValues
+	0,  // 11: mcpauth.driver.v1.Driver.Capabilities:input_type -> mcpauth.driver.v1.CapabilitiesRequest
+	3,  // 12: mcpauth.driver.v1.Driver.Configure:input_type -> mcpauth.driver.v1.ConfigureRequest
+	5,  // 13: mcpauth.driver.v1.Driver.Metadata:input_type -> mcpauth.driver.v1.MetadataRequest
+	7,  // 14: mcpauth.driver.v1.Driver.StartDevice:input_type -> mcpauth.driver.v1.StartDeviceRequest
+	9,  // 15: mcpauth.driver.v1.Driver.PollDevice:input_type -> mcpauth.driver.v1.PollDeviceRequest
+	10, // 16: mcpauth.driver.v1.Driver.AuthCodeURL:input_type -> mcpauth.driver.v1.AuthCodeURLRequest
+	12, // 17: mcpauth.driver.v1.Driver.Exchange:input_type -> mcpauth.driver.v1.ExchangeRequest
+	13, // 18: mcpauth.driver.v1.Driver.Refresh:input_type -> mcpauth.driver.v1.RefreshRequest
+	15, // 19: mcpauth.driver.v1.Driver.Challenge:input_type -> mcpauth.driver.v1.ChallengeRequest
+	18, // 20: mcpauth.driver.v1.Driver.Identity:input_type -> mcpauth.driver.v1.IdentityRequest
+	20, // 21: mcpauth.driver.v1.Driver.Revoke:input_type -> mcpauth.driver.v1.RevokeRequest
+	1,  // 22: mcpauth.driver.v1.Driver.Capabilities:output_type -> mcpauth.driver.v1.CapabilitiesResponse
+	4,  // 23: mcpauth.driver.v1.Driver.Configure:output_type -> mcpauth.driver.v1.ConfigureResponse
+	6,  // 24: mcpauth.driver.v1.Driver.Metadata:output_type -> mcpauth.driver.v1.AuthServerMetadata
+	8,  // 25: mcpauth.driver.v1.Driver.StartDevice:output_type -> mcpauth.driver.v1.DeviceAuthorization
+	14, // 26: mcpauth.driver.v1.Driver.PollDevice:output_type -> mcpauth.driver.v1.Token
+	11, // 27: mcpauth.driver.v1.Driver.AuthCodeURL:output_type -> mcpauth.driver.v1.AuthCodeURLResponse
+	14, // 28: mcpauth.driver.v1.Driver.Exchange:output_type -> mcpauth.driver.v1.Token
+	14, // 29: mcpauth.driver.v1.Driver.Refresh:output_type -> mcpauth.driver.v1.Token
+	17, // 30: mcpauth.driver.v1.Driver.Challenge:output_type -> mcpauth.driver.v1.ChallengeResponse
+	19, // 31: mcpauth.driver.v1.Driver.Identity:output_type -> mcpauth.driver.v1.IdentityResponse
+	21, // 32: mcpauth.driver.v1.Driver.Revoke:output_type -> mcpauth.driver.v1.RevokeResponse
+	22, // [22:33] is the sub-list for method output_type
+	11, // [11:22] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1737,7 +1835,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

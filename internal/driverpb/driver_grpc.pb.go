@@ -13,7 +13,6 @@ package driverpb
 
 import (
 	context "context"
-
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -35,6 +34,7 @@ const (
 	Driver_Refresh_FullMethodName      = "/mcpauth.driver.v1.Driver/Refresh"
 	Driver_Challenge_FullMethodName    = "/mcpauth.driver.v1.Driver/Challenge"
 	Driver_Identity_FullMethodName     = "/mcpauth.driver.v1.Driver/Identity"
+	Driver_Revoke_FullMethodName       = "/mcpauth.driver.v1.Driver/Revoke"
 )
 
 // DriverClient is the client API for Driver service.
@@ -55,6 +55,9 @@ type DriverClient interface {
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*Token, error)
 	Challenge(ctx context.Context, in *ChallengeRequest, opts ...grpc.CallOption) (*ChallengeResponse, error)
 	Identity(ctx context.Context, in *IdentityRequest, opts ...grpc.CallOption) (*IdentityResponse, error)
+	// Revoke revokes a token's refresh and access tokens at the authorization
+	// server (RFC 7009). Minor 1; served when Capabilities lists "Revoke".
+	Revoke(ctx context.Context, in *RevokeRequest, opts ...grpc.CallOption) (*RevokeResponse, error)
 }
 
 type driverClient struct {
@@ -165,6 +168,16 @@ func (c *driverClient) Identity(ctx context.Context, in *IdentityRequest, opts .
 	return out, nil
 }
 
+func (c *driverClient) Revoke(ctx context.Context, in *RevokeRequest, opts ...grpc.CallOption) (*RevokeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeResponse)
+	err := c.cc.Invoke(ctx, Driver_Revoke_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -183,6 +196,9 @@ type DriverServer interface {
 	Refresh(context.Context, *RefreshRequest) (*Token, error)
 	Challenge(context.Context, *ChallengeRequest) (*ChallengeResponse, error)
 	Identity(context.Context, *IdentityRequest) (*IdentityResponse, error)
+	// Revoke revokes a token's refresh and access tokens at the authorization
+	// server (RFC 7009). Minor 1; served when Capabilities lists "Revoke".
+	Revoke(context.Context, *RevokeRequest) (*RevokeResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -222,6 +238,9 @@ func (UnimplementedDriverServer) Challenge(context.Context, *ChallengeRequest) (
 }
 func (UnimplementedDriverServer) Identity(context.Context, *IdentityRequest) (*IdentityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Identity not implemented")
+}
+func (UnimplementedDriverServer) Revoke(context.Context, *RevokeRequest) (*RevokeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Revoke not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -424,6 +443,24 @@ func _Driver_Identity_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_Revoke_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Revoke(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Revoke_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Revoke(ctx, req.(*RevokeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -470,6 +507,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Identity",
 			Handler:    _Driver_Identity_Handler,
+		},
+		{
+			MethodName: "Revoke",
+			Handler:    _Driver_Revoke_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -27,8 +27,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Client is the host's view of a configured plugin driver. It implements
 // provider.Driver and every capability interface; a capability the plugin
 // does not serve (per Capabilities) answers ErrGrantUnsupported without a
-// call, Challenge answers "not a challenge", and Describe lists only what
-// the plugin offers, so grant selection never picks a missing grant.
+// call (Revoke: ErrRevocationUnsupported, which is also what a plugin older
+// than protocol minor 1 gets), Challenge answers "not a challenge", and
+// Describe lists only what the plugin offers, so grant selection never
+// picks a missing grant.
 type Client struct {
 	rpc      pb.DriverClient
 	desc     provider.Description
@@ -82,6 +84,7 @@ var (
 	_ provider.Challenger       = (*Client)(nil)
 	_ provider.Identifier       = (*Client)(nil)
 	_ provider.ClientRebinder   = (*Client)(nil)
+	_ provider.Revoker          = (*Client)(nil)
 )
 
 func (c *Client) Describe() provider.Description {
@@ -183,6 +186,19 @@ func (c *Client) Identity(ctx context.Context, t *provider.Token) (*provider.Ide
 		return nil, decode("Identity", err)
 	}
 	return &provider.Identity{Subject: r.GetSubject(), DisplayName: r.GetDisplayName()}, nil
+}
+
+// Revoke asks the plugin's driver to revoke t (RFC 7009). A plugin that does
+// not serve Revoke (an older one, or a driver without revocation) is not
+// called.
+func (c *Client) Revoke(ctx context.Context, t *provider.Token) error {
+	if !c.Serves("Revoke") {
+		return fmt.Errorf("driverplugin: driver %s does not serve Revoke: %w", c.desc.Name, provider.ErrRevocationUnsupported)
+	}
+	if _, err := c.rpc.Revoke(ctx, &pb.RevokeRequest{ClientId: c.clientID, Token: toProtoToken(t)}); err != nil {
+		return decode("Revoke", err)
+	}
+	return nil
 }
 
 // WithClientID returns a view of the same plugin acting for another client.

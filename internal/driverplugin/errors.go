@@ -15,17 +15,18 @@ import (
 // sentinels are the provider errors that keep their identity across the
 // plugin boundary, by name.
 var sentinels = map[string]error{
-	"authorization_pending": provider.ErrAuthorizationPending,
-	"slow_down":             provider.ErrSlowDown,
-	"expired_token":         provider.ErrExpiredToken,
-	"access_denied":         provider.ErrAccessDenied,
-	"invalid_grant":         provider.ErrInvalidGrant,
-	"invalid_client":        provider.ErrInvalidClient,
-	"insufficient_scope":    provider.ErrInsufficientScope,
-	"grant_unsupported":     provider.ErrGrantUnsupported,
-	"pkce_unsupported":      provider.ErrPKCEUnsupported,
-	"issuer_mismatch":       provider.ErrIssuerMismatch,
-	"no_token":              provider.ErrNoToken,
+	"authorization_pending":  provider.ErrAuthorizationPending,
+	"slow_down":              provider.ErrSlowDown,
+	"expired_token":          provider.ErrExpiredToken,
+	"access_denied":          provider.ErrAccessDenied,
+	"invalid_grant":          provider.ErrInvalidGrant,
+	"invalid_client":         provider.ErrInvalidClient,
+	"insufficient_scope":     provider.ErrInsufficientScope,
+	"grant_unsupported":      provider.ErrGrantUnsupported,
+	"pkce_unsupported":       provider.ErrPKCEUnsupported,
+	"revocation_unsupported": provider.ErrRevocationUnsupported,
+	"issuer_mismatch":        provider.ErrIssuerMismatch,
+	"no_token":               provider.ErrNoToken,
 }
 
 // toStatus encodes a driver error as a gRPC status carrying an ErrorDetail:

@@ -21,7 +21,7 @@ func TestErrorRoundTrip(t *testing.T) {
 	if transport || !errors.As(got, &back) || *back != *oe || !errors.Is(got, provider.ErrSlowDown) {
 		t.Fatalf("OAuthError came back as %#v", got)
 	}
-	for _, s := range []error{provider.ErrGrantUnsupported, provider.ErrIssuerMismatch, provider.ErrExpiredToken} {
+	for _, s := range []error{provider.ErrGrantUnsupported, provider.ErrIssuerMismatch, provider.ErrExpiredToken, provider.ErrRevocationUnsupported} {
 		got, _ := fromStatus(toStatus(fmt.Errorf("driver x: %w", s)))
 		if !errors.Is(got, s) || got.Error() != "driver x: "+s.Error() {
 			t.Errorf("%v came back as %v", s, got)

@@ -17,10 +17,10 @@ import (
 // Protocol versions. ProtocolVersion is negotiated by go-plugin
 // (VersionedPlugins): a plugin speaking another major version is refused at
 // the handshake. ProtocolMinor grows with additive changes, which a host
-// detects through Capabilities.
+// detects through Capabilities. Minor 1 added Revoke.
 const (
 	ProtocolVersion = 1
-	ProtocolMinor   = 0
+	ProtocolMinor   = 1
 	// PluginName is the name the driver service is dispensed under.
 	PluginName = "driver"
 )

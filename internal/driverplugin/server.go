@@ -74,6 +74,9 @@ func rpcs(d provider.Driver) []string {
 	if _, ok := d.(provider.ClientRebinder); ok {
 		out = append(out, "Rebind")
 	}
+	if _, ok := d.(provider.Revoker); ok {
+		out = append(out, "Revoke") // since minor 1
+	}
 	return out
 }
 
@@ -239,4 +242,22 @@ func (s *Server) Identity(ctx context.Context, req *pb.IdentityRequest) (*pb.Ide
 		return nil, toStatus(err)
 	}
 	return &pb.IdentityResponse{Subject: id.Subject, DisplayName: id.DisplayName}, nil
+}
+
+func (s *Server) Revoke(ctx context.Context, req *pb.RevokeRequest) (*pb.RevokeResponse, error) {
+	d, err := s.driver(req.GetClientId())
+	if err != nil {
+		return nil, err
+	}
+	r, ok := d.(provider.Revoker)
+	if !ok {
+		return nil, toStatus(fmt.Errorf("driver %s does not implement Revoke: %w", d.Describe().Name, provider.ErrRevocationUnsupported))
+	}
+	if req.GetToken() == nil {
+		return nil, status.Error(codes.InvalidArgument, "driverplugin: Revoke without token")
+	}
+	if err := r.Revoke(ctx, fromProtoToken(req.GetToken())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.RevokeResponse{}, nil
 }

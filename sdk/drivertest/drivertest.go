@@ -31,6 +31,15 @@ type OP interface {
 	Browse(ctx context.Context, authURL string) error
 }
 
+// RevokingOP is an OP that serves the revocation_endpoint (RFC 7009) its
+// metadata advertises. The contract revokes tokens only at such a server: an
+// issuer fake may advertise an endpoint it does not implement. Zitadel is
+// one.
+type RevokingOP interface {
+	OP
+	ServesRevocation() bool
+}
+
 // Suite is one contract run.
 type Suite struct {
 	// NewDriver builds the driver under test, configured for op.
@@ -53,6 +62,9 @@ type zitadelOP struct{ *zitadelop.OP }
 func (z zitadelOP) DriverConfig() provider.DriverConfig {
 	return provider.DriverConfig{Issuer: z.Issuer, ClientID: z.ClientID, Scopes: []string{"openid", "profile", "offline_access"}}
 }
+
+// ServesRevocation reports that zitadel serves its revocation endpoint.
+func (zitadelOP) ServesRevocation() bool { return true }
 
 // withDiscover fills in the host's discovery, as the registry does.
 func withDiscover(cfg provider.DriverConfig) provider.DriverConfig {
@@ -109,7 +121,7 @@ func BuiltinPlugin(driverName string) func(t *testing.T, op OP) provider.Driver 
 }
 
 // Run runs the contract. Each part is a subtest; parts the driver does not
-// offer (a grant, refresh, identity) are skipped with the reason.
+// offer (a grant, refresh, identity, revocation) are skipped with the reason.
 func Run(t *testing.T, s Suite) {
 	t.Helper()
 	startOP := s.OP
@@ -282,6 +294,9 @@ func Run(t *testing.T, s Suite) {
 			t.Error("refresh returned the same access token")
 		}
 		identify(t, nt)
+		if nt.RefreshToken != "" {
+			refreshable = nt // the old one may be spent (rotation)
+		}
 	})
 
 	t.Run("Identity", func(t *testing.T) {
@@ -292,6 +307,43 @@ func Run(t *testing.T, s Suite) {
 			if s != subjects[0] {
 				t.Fatalf("the same user has different subjects: %v", subjects)
 			}
+		}
+	})
+
+	// Last: with some servers (oidc-provider) revoking one token revokes the
+	// whole grant.
+	t.Run("Revoke", func(t *testing.T) {
+		r, ok := d.(provider.Revoker)
+		if !ok {
+			t.Skip("driver does not revoke tokens")
+		}
+		if meta.RevocationEndpoint == "" {
+			t.Skip("server advertises no revocation_endpoint")
+		}
+		if rop, ok := op.(RevokingOP); !ok || !rop.ServesRevocation() {
+			t.Skip("the OP does not say it serves its revocation_endpoint (drivertest.RevokingOP)")
+		}
+		if refreshable == nil {
+			t.Skip("no refresh token issued")
+		}
+		err := r.Revoke(ctx, refreshable)
+		if errors.Is(err, provider.ErrRevocationUnsupported) || errors.Is(err, provider.ErrGrantUnsupported) {
+			t.Skipf("driver does not revoke tokens: %v", err)
+		}
+		if err != nil {
+			t.Fatalf("Revoke: %v", err)
+		}
+		rf, ok := d.(provider.Refresher)
+		if !ok {
+			return
+		}
+		// RFC 7009 §2.1: a revoked refresh token no longer refreshes.
+		if _, err := rf.Refresh(ctx, refreshable); !errors.Is(err, provider.ErrInvalidGrant) {
+			t.Fatalf("Refresh with the revoked token = %v, want invalid_grant", err)
+		}
+		// Revoking again succeeds: the token is invalid (RFC 7009 §2.2).
+		if err := r.Revoke(ctx, refreshable); err != nil {
+			t.Fatalf("Revoke of a revoked token: %v", err)
 		}
 	})
 

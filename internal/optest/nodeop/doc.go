@@ -58,6 +58,12 @@
 //   - The user always sees a consent page (oidc-provider requires consent
 //     interaction for native clients); [OP.ApproveDevice] and [OP.Browse]
 //     submit it.
+//   - Revocation (RFC 7009) and introspection (RFC 7662) are on; the public
+//     client may use both for its own tokens, sending client_id only.
+//     Revoking either the access or the refresh token of a grant revokes
+//     the whole grant: [OP.Introspect] then answers active false for both.
+//     A JWT access token (see resource below) can be neither revoked nor
+//     introspected: both endpoints answer unsupported_token_type.
 //   - The RFC 8707 resource parameter is accepted for any absolute URI; the
 //     access token is then a JWT (signed with the keys at /jwks) with that
 //     aud, iss, sub "alice", client_id, and a scope listing only the requested
