@@ -342,4 +342,3 @@ func writeFile(path string, data []byte) error {
 	}
 	return nil
 }
-

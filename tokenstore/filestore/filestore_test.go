@@ -13,8 +13,8 @@ import (
 
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/tokenstore"
-	"github.com/mcpauth/mcpauth/tokenstore/filestore"
 	"github.com/mcpauth/mcpauth/tokenstore/filelock"
+	"github.com/mcpauth/mcpauth/tokenstore/filestore"
 )
 
 var alice = tokenstore.Key{Provider: "corp", Issuer: "https://issuer.example", ClientID: "c", Subject: "alice@example.com"}
