@@ -115,6 +115,9 @@ func (s *Store) logger() *slog.Logger {
 // Backend is set. The token is kept in memory even when persisting fails;
 // the error then says the login will not survive a restart.
 func (s *Store) Save(ctx context.Context, k Key, t *provider.Token, displayName string) error {
+	if t == nil {
+		return fmt.Errorf("tokenstore: %s: save: no token", k)
+	}
 	e := &entry{tok: t, displayName: displayName, loggedInAt: s.now()}
 	s.set(k, e)
 	if s.Backend == nil {
