@@ -9,7 +9,6 @@
 // bot scopes, so the driver requests user scopes only. Tokens go only to
 // https://slack.com/api (Describe().APIs).
 //
-//
 //   - the authorization request goes to https://slack.com/oauth/v2/authorize
 //     with the scopes in user_scope (comma-separated), never in scope;
 //   - the code is exchanged at https://slack.com/api/oauth.v2.access, whose
