@@ -17,7 +17,7 @@ type contractOP struct {
 }
 
 func (o contractOP) DriverConfig() provider.DriverConfig {
-	return provider.DriverConfig{Issuer: o.f.URL, ClientID: o.f.clientID, Scopes: []string{"repo", "read:org"}}
+	return provider.DriverConfig{Issuer: o.f.URL, ClientID: o.f.clientID, ClientSecret: o.f.secret, Scopes: []string{"repo", "read:org"}}
 }
 
 func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
@@ -35,7 +35,9 @@ func TestContractInProcess(t *testing.T) {
 }
 
 // TestContractPlugin runs the driver as hosts run built-in drivers: the
-// test binary re-executed in driver mode.
+// test binary re-executed in driver mode. The plugin protocol carries no
+// client secret, so the plugin's driver offers the device grant only (GitHub's
+// code exchange needs the secret) and the kit skips PKCE there.
 func TestContractPlugin(t *testing.T) {
 	if _, ok := drivers.Lookup(github.Name); !ok {
 		t.Skip("the github driver is not registered among the registry's built-in drivers yet")

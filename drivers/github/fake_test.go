@@ -19,19 +19,27 @@ import (
 // loopback httptest server: the fixed /login/... endpoints, form-encoded
 // replies unless the request sends Accept: application/json, errors with
 // HTTP 200, comma-separated scopes, the device flow, the web flow with PKCE
-// S256, GitHub App refresh-token rotation, and GET /api/v3/user. It checks
-// what GitHub checks, so a driver that sends the wrong thing fails.
+// S256, refresh-token rotation for GitHub Apps and for OAuth Apps with
+// expiring tokens, and GET /api/v3/user. It checks what GitHub checks, so a
+// driver that sends the wrong thing fails: GitHub does not tell public from
+// confidential clients, so the code exchange needs client_secret even with
+// PKCE, and so does the refresh of a token that came from the web flow;
+// the device flow and the refresh of its tokens need none.
 type fakeGitHub struct {
 	*logintest.Server
 	t *testing.T
 
 	clientID string
-	// secret, when set, is required on the code exchange and refresh
-	// (never on the device flow, which GitHub runs without one).
+	// secret is the app's client secret, required on every code exchange
+	// and on the refresh of web-flow tokens (never on the device flow).
 	secret string
 	// githubApp: tokens expire (8 h) and come with rotating refresh tokens;
-	// otherwise OAuth App tokens: no expiry, no refresh token.
+	// otherwise OAuth App tokens: no expiry, no refresh token, unless
+	// expiring is set.
 	githubApp bool
+	// expiring: an OAuth App with the token expiration setting on: 8 h
+	// tokens with rotating refresh tokens, as a GitHub App's.
+	expiring bool
 	// deviceFlowDisabled: the app has not enabled the device flow.
 	deviceFlowDisabled bool
 	// formOnly ignores Accept and always answers form-encoded (to prove the
@@ -47,7 +55,7 @@ type fakeGitHub struct {
 
 	mu       sync.Mutex
 	interval int               // the device flow's current interval, seconds
-	refresh  map[string]bool   // live refresh tokens
+	refresh  map[string]origin // live refresh tokens
 	tokens   map[string]string // access token → granted scope
 	polls    int
 	// secretOnDevice records a client secret seen on a device-flow request.
@@ -56,8 +64,8 @@ type fakeGitHub struct {
 
 func newFakeGitHub(t *testing.T, configure func(*fakeGitHub)) *fakeGitHub {
 	f := &fakeGitHub{
-		t: t, clientID: "Iv1.0123456789abcdef", interval: 5, devices: logintest.NewDevices(t),
-		refresh: map[string]bool{}, tokens: map[string]string{},
+		t: t, clientID: "Iv1.0123456789abcdef", secret: "s3cret", interval: 5, devices: logintest.NewDevices(t),
+		refresh: map[string]origin{}, tokens: map[string]string{},
 	}
 	if configure != nil {
 		configure(f)
@@ -190,7 +198,14 @@ func (f *fakeGitHub) pollDevice(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, code)
 		return
 	}
-	f.issue(w, r, d.Scope)
+	f.issue(w, r, d.Scope, origin{device: true, scope: d.Scope})
+}
+
+// origin is what GitHub remembers of a refresh token: whether its grant
+// began with the device flow, whose refreshes need no client secret.
+type origin struct {
+	device bool
+	scope  string // granted at login, granted again on refresh
 }
 
 // grantedScope is what GitHub reports: the scopes, comma-separated, in its
@@ -201,17 +216,22 @@ func grantedScope(requested string) string {
 	return strings.Join(s, ",")
 }
 
-func (f *fakeGitHub) issue(w http.ResponseWriter, r *http.Request, scope string) {
+func (f *fakeGitHub) issue(w http.ResponseWriter, r *http.Request, scope string, o origin) {
 	at := "gho_" + logintest.RandomString()
 	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": grantedScope(scope)}
 	name := "token_oauth_app.json"
-	if f.githubApp {
+	switch {
+	case f.githubApp:
 		name = "token_github_app.json"
 		at = "ghu_" + logintest.RandomString()
-		vars["$ACCESS_TOKEN"] = at
+	case f.expiring:
+		name = "token_oauth_app_expiring.json"
+	}
+	vars["$ACCESS_TOKEN"] = at
+	if f.githubApp || f.expiring {
 		vars["$REFRESH_TOKEN"] = "ghr_" + logintest.RandomString()
 		f.mu.Lock()
-		f.refresh[vars["$REFRESH_TOKEN"]] = true
+		f.refresh[vars["$REFRESH_TOKEN"]] = o
 		f.mu.Unlock()
 	}
 	f.mu.Lock()
@@ -221,12 +241,12 @@ func (f *fakeGitHub) issue(w http.ResponseWriter, r *http.Request, scope string)
 }
 
 func (f *fakeGitHub) checkSecret(r *http.Request) bool {
-	return f.secret == "" || r.PostForm.Get("client_secret") == f.secret
+	return r.PostForm.Get("client_secret") == f.secret
 }
 
 func (f *fakeGitHub) exchange(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
-	if !f.checkSecret(r) {
+	if !f.checkSecret(r) { // PKCE or not: GitHub has no public clients
 		f.fail(w, r, "incorrect_client_credentials")
 		return
 	}
@@ -239,25 +259,29 @@ func (f *fakeGitHub) exchange(w http.ResponseWriter, r *http.Request) {
 	case !c.Verifies(form.Get("code_verifier")):
 		f.fail(w, r, "bad_verification_code")
 	default:
-		f.issue(w, r, c.Scope)
+		f.issue(w, r, c.Scope, origin{scope: c.Scope})
 	}
 }
 
+// refreshToken: client_secret is required "unless the token was generated
+// with the device flow" (GitHub docs, refreshing user access tokens).
 func (f *fakeGitHub) refreshToken(w http.ResponseWriter, r *http.Request) {
-	if !f.checkSecret(r) {
+	rt := r.PostForm.Get("refresh_token")
+	f.mu.Lock()
+	o, ok := f.refresh[rt]
+	f.mu.Unlock()
+	if ok && !o.device && !f.checkSecret(r) {
 		f.fail(w, r, "incorrect_client_credentials")
 		return
 	}
-	rt := r.PostForm.Get("refresh_token")
 	f.mu.Lock()
-	ok := f.refresh[rt]
 	delete(f.refresh, rt) // rotation: the old refresh token is spent
 	f.mu.Unlock()
 	if !ok {
 		f.fail(w, r, "bad_refresh_token")
 		return
 	}
-	f.issue(w, r, "")
+	f.issue(w, r, o.scope, o)
 }
 
 // authorize is the browser leg: GitHub shows a consent page; the fake user

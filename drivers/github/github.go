@@ -22,9 +22,14 @@ const Version = "0.1.0"
 // github.com's hosts. GitHub Enterprise Server serves the same login paths
 // on its own host and the REST API under /api/v3 there.
 const (
-	DefaultBaseURL = "https://github.com"
-	DefaultAPIURL  = "https://api.github.com"
+	DefaultBaseURL    = "https://github.com"
+	DefaultAPIURL     = "https://api.github.com"
+	DefaultUploadsURL = "https://uploads.github.com"
 )
+
+// enterpriseUploadsPath is where GitHub Enterprise Server takes uploads
+// (release assets), beside the REST API under /api/v3.
+const enterpriseUploadsPath = "/api/uploads"
 
 // Login endpoint paths, identical on github.com and GitHub Enterprise Server.
 // GitHub publishes no discovery document for user login.
@@ -46,10 +51,13 @@ type Config struct {
 	APIURL string
 	// ClientID is the OAuth App's or GitHub App's client ID (Iv1.… or Iv23… for GitHub Apps).
 	ClientID string
-	// ClientSecret, if set, is sent with the code exchange and refresh.
-	// GitHub documents client_secret as a parameter of the web flow; a
-	// secret shipped in a native app is not secret (RFC 8252 §8.5). The
-	// device flow never sends it.
+	// ClientSecret is sent with the code exchange and refresh. GitHub does
+	// not distinguish public and confidential clients: its code exchange
+	// needs the secret even with PKCE (else incorrect_client_credentials),
+	// so without one the driver offers the device grant only. A secret
+	// shipped in a native app is not secret (RFC 8252 §8.5); it is never
+	// logged. The device flow never sends it, and refreshing a device-flow
+	// token needs none.
 	ClientSecret string
 	// Scopes are the default scopes (OAuth Apps). GitHub Apps ignore scopes:
 	// their user tokens carry the app's permissions.
@@ -193,24 +201,47 @@ func (d *Driver) WithClientID(clientID string) (provider.Driver, error) {
 }
 
 func (d *Driver) Describe() provider.Description {
+	grants := []provider.Grant{provider.GrantPKCE, provider.GrantDevice}
+	web := "PKCE S256 with a loopback redirect and the client secret: GitHub has no public clients, so the code exchange needs client_secret even with PKCE"
+	if d.cfg.ClientSecret == "" {
+		grants = []provider.Grant{provider.GrantDevice}
+		web = "no PKCE login: the code exchange needs client_secret, which is not configured (GitHub does not distinguish public and confidential clients); the device grant needs none"
+	}
+	quirks := []string{
+		web,
+		"no discovery: fixed endpoints " + deviceCodePath + ", " + authorizePath + " and " + accessTokenPath + " on " + d.cfg.BaseURL,
+		"replies are form-encoded unless the request sends Accept: application/json; granted scopes are comma-separated",
+		"token endpoint errors arrive with HTTP 200 and an error field; slow_down carries the new interval",
+		"the device flow must be enabled in the app's settings (else device_flow_disabled) and needs no client secret, nor do refreshes of its tokens",
+		"tokens expire after 8 h with a refresh token that rotates on use when the app has token expiration on (GitHub Apps by default; OAuth Apps by setting); otherwise they do not expire",
+		"loopback callback: OAuth Apps accept any port on http://127.0.0.1/callback; a GitHub App's callback URL may need the exact port (set loopback_port)",
+	}
+	if !strings.EqualFold(d.cfg.BaseURL, DefaultBaseURL) {
+		quirks = append(quirks, "GitHub Enterprise Server: its documentation does not describe PKCE; the challenge is sent but may be ignored, and the client secret is what protects the code exchange")
+	}
 	return provider.Description{
 		Name:          Name,
 		Version:       Version,
 		ClientID:      d.cfg.ClientID,
-		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
+		Grants:        grants,
 		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		APIs:          d.apis(),
 		// GitHub answers 404 for what a token may not see.
 		ChallengeStatuses: []int{401, 403, 404},
-		Quirks: []string{
-			"no discovery: fixed endpoints " + deviceCodePath + ", " + authorizePath + " and " + accessTokenPath + " on " + d.cfg.BaseURL,
-			"replies are form-encoded unless the request sends Accept: application/json; granted scopes are comma-separated",
-			"token endpoint errors arrive with HTTP 200 and an error field; slow_down carries the new interval",
-			"the device flow must be enabled in the app's settings (else device_flow_disabled) and needs no client secret",
-			"OAuth App tokens do not expire; GitHub App user tokens expire after 8 h and their refresh tokens (6 months) rotate on use",
+		Quirks: append(quirks,
 			"step-up: OAuth Apps read X-Accepted-OAuth-Scopes against X-OAuth-Scopes (any one accepted scope suffices; the least privileged is asked for); GitHub Apps report X-Accepted-GitHub-Permissions, which the app's owner must grant (they cannot be requested at login)",
-			"identity: GET " + d.cfg.APIURL + "/user (id and login)",
-		},
+			"identity: GET "+d.cfg.APIURL+"/user (id and login)",
+		),
 	}
+}
+
+// apis are where the driver's tokens go: the REST API root and the uploads
+// host (github.com), or /api/v3 and /api/uploads on an Enterprise Server.
+func (d *Driver) apis() []string {
+	if strings.EqualFold(d.cfg.BaseURL, DefaultBaseURL) {
+		return []string{d.cfg.APIURL, DefaultUploadsURL}
+	}
+	return []string{d.cfg.APIURL, d.cfg.BaseURL + enterpriseUploadsPath}
 }
 
 func (d *Driver) scopes(s []string) []string {

@@ -17,7 +17,7 @@ import (
 
 func newDriver(t *testing.T, f *fakeGitHub, configure func(*github.Config)) provider.Driver {
 	t.Helper()
-	cfg := github.Config{BaseURL: f.URL, ClientID: f.clientID, Scopes: []string{"repo", "read:org"}}
+	cfg := github.Config{BaseURL: f.URL, ClientID: f.clientID, ClientSecret: f.secret, Scopes: []string{"repo", "read:org"}}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -40,8 +40,8 @@ func TestDeviceLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp, f.formOnly = tt.githubApp, tt.formOnly; f.secret = "s3cret" })
-			d := newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" })
+			f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp, f.formOnly = tt.githubApp, tt.formOnly })
+			d := newDriver(t, f, nil)
 			ctx := logintest.Context(t)
 			sleep := &logintest.FastSleep{}
 			var shown *provider.DeviceAuthorization

@@ -29,16 +29,6 @@ func TestPKCELogin(t *testing.T) {
 			t.Fatalf("identity = %+v, %v", id, err)
 		}
 	})
-	t.Run("client secret required by the app", func(t *testing.T) {
-		f := newFakeGitHub(t, func(f *fakeGitHub) { f.secret = "s3cret" })
-		if _, err := logintest.PKCELogin(t, newDriver(t, f, func(c *github.Config) { c.ClientSecret = "s3cret" }), login.PreferPKCE, nil); err != nil {
-			t.Fatal(err)
-		}
-		_, err := logintest.PKCELogin(t, newDriver(t, f, nil), login.PreferPKCE, nil)
-		if !errors.Is(err, provider.ErrInvalidClient) {
-			t.Fatalf("without the secret: err = %v, want incorrect_client_credentials", err)
-		}
-	})
 	t.Run("GitHub App with refresh-token rotation", func(t *testing.T) {
 		f := newFakeGitHub(t, func(f *fakeGitHub) { f.githubApp = true })
 		d := newDriver(t, f, nil)

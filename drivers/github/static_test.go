@@ -92,9 +92,10 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No client secret: GitHub's code exchange needs one, so no PKCE.
 	desc := d.Describe()
 	if desc.Name != "github" || desc.Version == "" || desc.ClientID != "Iv1.x" || !slices.Equal(desc.DefaultScopes, []string{"repo"}) ||
-		!slices.Equal(desc.Grants, []provider.Grant{provider.GrantPKCE, provider.GrantDevice}) || len(desc.Quirks) == 0 {
+		!slices.Equal(desc.Grants, []provider.Grant{provider.GrantDevice}) || len(desc.Quirks) == 0 {
 		t.Fatalf("description = %+v", desc)
 	}
 	// GitHub's metadata offers no client ID metadata documents, so a host

@@ -32,7 +32,7 @@ var errorHints = map[string]struct {
 	"device_flow_disabled": {provider.ErrGrantUnsupported,
 		"the app has not enabled the device flow: turn on \"Enable Device Flow\" in the app's settings on GitHub (Settings → Developer settings → OAuth Apps or GitHub Apps → the app), or log in with grant: pkce, which works without it"},
 	"incorrect_client_credentials": {provider.ErrInvalidClient,
-		"GitHub does not recognise the client_id (or the client secret): check the app's Client ID"},
+		"GitHub does not recognise the client_id: check the app's Client ID"},
 	"incorrect_device_code": {provider.ErrInvalidGrant,
 		"GitHub does not recognise the device code"},
 	"bad_verification_code": {provider.ErrInvalidGrant,
@@ -47,14 +47,35 @@ var errorHints = map[string]struct {
 		"GitHub does not accept the grant type for this app"},
 }
 
+// Hints for incorrect_client_credentials on the code exchange and refresh,
+// which (unlike the device flow) authenticate the client with its secret.
+const (
+	hintNoSecret = "GitHub's code exchange, and the refresh of a token from it, need the app's client secret even with PKCE (GitHub has no public clients): set client_secret in the provider's configuration, or log in with grant: device, which needs none"
+	hintBadCreds = "GitHub does not recognise the Client ID or the client secret: check both against the app's settings (a regenerated secret replaces the old one)"
+)
+
+// grantFlow is which of GitHub's flows a request belongs to, for the hint.
+type grantFlow int
+
+const (
+	deviceFlow grantFlow = iota
+	webFlow              // code exchange and refresh: client_secret applies
+)
+
 // translate adds GitHub's explanation to an error response and makes it
 // match the provider sentinel for GitHub's own codes.
-func translate(err error) error {
+func (d *Driver) translate(flow grantFlow, err error) error {
 	var oe *provider.OAuthError
 	if err == nil || !errors.As(err, &oe) {
 		return err
 	}
 	h, ok := errorHints[oe.Code]
+	if ok && oe.Code == "incorrect_client_credentials" && flow == webFlow {
+		h.hint = hintBadCreds
+		if d.cfg.ClientSecret == "" {
+			h.hint = hintNoSecret
+		}
+	}
 	switch {
 	case !ok:
 		return err
@@ -109,7 +130,7 @@ func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 			Description: fmt.Sprintf("unparseable %s response (%d bytes)", contentKind(ct), len(body))}
 	}
 	if r.Error != "" {
-		return nil, translate(&provider.OAuthError{Endpoint: "device_authorization", Code: r.Error,
+		return nil, d.translate(deviceFlow, &provider.OAuthError{Endpoint: "device_authorization", Code: r.Error,
 			Description: r.ErrorDescription, URI: r.ErrorURI, StatusCode: status})
 	}
 	if status != http.StatusOK || r.DeviceCode == "" || r.UserCode == "" || r.VerificationURI == "" {
@@ -139,7 +160,7 @@ func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 // HTTP 200; the generic driver reads those as errors.
 func (d *Driver) PollDevice(ctx context.Context, da *provider.DeviceAuthorization) (*provider.Token, error) {
 	t, err := d.device.PollDevice(ctx, da)
-	return t, translate(err)
+	return t, d.translate(deviceFlow, err)
 }
 
 // AuthCodeURL builds the authorization request. An empty scope list sends
@@ -162,19 +183,22 @@ func (d *Driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (s
 	return c.AuthCodeURL(req.State, opts...), nil
 }
 
-// Exchange redeems the code with its PKCE verifier. GitHub replies
-// form-encoded (scopes comma-separated), errors with HTTP 200.
+// Exchange redeems the code with its PKCE verifier and the client secret:
+// GitHub does not tell public from confidential clients, so the exchange
+// fails with incorrect_client_credentials without the secret, PKCE or not.
+// GitHub replies form-encoded (scopes comma-separated), errors with HTTP 200.
 func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
 	t, err := d.Driver.Exchange(ctx, code, verifier, redirect)
-	return t, translate(err)
+	return t, d.translate(webFlow, err)
 }
 
-// Refresh renews a GitHub App user token. The reply carries a new refresh
-// token and the old one stops working (rotation). OAuth App tokens have no
-// refresh token and never expire.
+// Refresh renews an expiring user token: a GitHub App's, or an OAuth App's
+// with token expiration on. The reply carries a new refresh token and the
+// old one stops working (rotation). The client secret is sent when
+// configured; GitHub wants it unless the token came from the device flow.
 func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	nt, err := d.Driver.Refresh(ctx, t)
-	return nt, translate(err)
+	return nt, d.translate(webFlow, err)
 }
 
 // post sends a form asking for JSON and returns the capped reply.

@@ -24,7 +24,14 @@ func (o contractOP) DriverConfig() provider.DriverConfig {
 
 func fakeOP(configure func(*fakeOkta), options map[string]string) func(t *testing.T) drivertest.OP {
 	return func(t *testing.T) drivertest.OP {
-		f := newFakeOkta(t, configure)
+		// The kit listens on a port it picks, whatever LoopbackPortFixed
+		// says; TestRedirectURIExactMatch covers Okta's exact match.
+		f := newFakeOkta(t, func(f *fakeOkta) {
+			f.anyLoopback = true
+			if configure != nil {
+				configure(f)
+			}
+		})
 		return contractOP{logintest.User{Devices: f.devices}, f, options}
 	}
 }

@@ -4,45 +4,75 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
 func TestDiscovery(t *testing.T) {
-	t.Run("custom server: path insertion is a 404, the appended path serves", func(t *testing.T) {
-		f := newFakeOkta(t, nil)
-		var disc discovery.Discoverer
-		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(m.Source, f.customIssuer()+"/.well-known/") || m.DeviceAuthorizationEndpoint != f.customIssuer()+"/v1/device/authorize" {
-			t.Fatalf("metadata from %s: %+v", m.Source, m)
-		}
-		if f.Requests("/.well-known/oauth-authorization-server/oauth2/default") != 1 {
-			t.Error("RFC 8414 path insertion was not tried first")
-		}
-	})
-	t.Run("only the fallbacks find an oauth-authorization-server-only server", func(t *testing.T) {
-		f := newFakeOkta(t, func(f *fakeOkta) { f.noOIDCDiscovery = true })
-		var plain discovery.Discoverer
-		if _, err := plain.AuthServer(logintest.Context(t), f.customIssuer()); !errors.Is(err, discovery.ErrNoMetadata) {
-			t.Fatalf("without fallbacks: err = %v, want ErrNoMetadata", err)
-		}
-		var disc discovery.Discoverer
-		m, err := disc.AuthServer(logintest.Context(t), f.customIssuer(), okta.DiscoveryFallbacks(f.customIssuer())...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.Source != f.customIssuer()+"/.well-known/oauth-authorization-server" {
-			t.Fatalf("metadata from %s", m.Source)
-		}
-	})
+	tests := []struct {
+		name      string
+		configure func(*fakeOkta)
+		source    string // path of the document the driver used
+	}{
+		{"standard: RFC 8414 path insertion only", nil, "/.well-known/oauth-authorization-server/oauth2/default"},
+		{"standard, no OpenID document", func(f *fakeOkta) { f.noOIDCDiscovery = true }, "/.well-known/oauth-authorization-server/oauth2/default"},
+		{"legacy: appended only", func(f *fakeOkta) { f.legacyOnly = true }, "/oauth2/default/.well-known/openid-configuration"},
+		{"legacy, no OpenID document", func(f *fakeOkta) { f.legacyOnly, f.noOIDCDiscovery = true, true }, "/oauth2/default/.well-known/oauth-authorization-server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeOkta(t, tt.configure)
+			d, _ := newDriver(t, f.customIssuer(), func(c *okta.Config) { c.Discover = nil })
+			m, err := d.Metadata(logintest.Context(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Source != f.URL+tt.source || m.DeviceAuthorizationEndpoint != f.customIssuer()+"/v1/device/authorize" {
+				t.Fatalf("metadata from %s, want %s: %+v", m.Source, tt.source, m)
+			}
+			if f.Requests("/.well-known/oauth-authorization-server/oauth2/default") != 1 {
+				t.Error("RFC 8414 path insertion was not tried first")
+			}
+		})
+	}
+}
+
+// TestMetadataClientID: an app whose issuer Okta formats on a custom domain
+// gets that issuer in the metadata only when the request names the app
+// (?client_id=); without, the document names another issuer and discovery
+// refuses it (RFC 8414 §3.3). Option metadata_client_id sends it.
+func TestMetadataClientID(t *testing.T) {
+	f := newFakeOkta(t, func(f *fakeOkta) { f.dynamicIssuer = true })
+	issuer := f.customDomain() + "/oauth2/default"
+	tests := []struct {
+		name    string
+		options map[string]string
+		want    error
+	}{
+		{"without client_id: another issuer", nil, provider.ErrIssuerMismatch},
+		{"metadata_client_id: true", map[string]string{"metadata_client_id": "true"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := okta.Registration.New(context.Background(), provider.DriverConfig{Issuer: issuer, ClientID: f.clientID, Options: tt.options})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := d.Metadata(logintest.Context(t))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && (m.Issuer != issuer || m.TokenEndpoint != issuer+"/v1/token") {
+				t.Fatalf("metadata = %+v", m)
+			}
+		})
+	}
+	if _, err := okta.Registration.New(context.Background(), provider.DriverConfig{Issuer: issuer, ClientID: "c", Options: map[string]string{"metadata_client_id": "yes"}}); err == nil {
+		t.Error("metadata_client_id: yes accepted")
+	}
 }
 
 func TestDiscoveryFallbacks(t *testing.T) {

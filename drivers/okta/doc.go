@@ -3,9 +3,16 @@
 //
 // Okta runs an org authorization server (issuer https://DOMAIN, endpoints
 // under /oauth2/v1) and custom ones (issuer https://DOMAIN/oauth2/{id},
-// such as /oauth2/default). A custom server's metadata is served with the
-// well-known path appended to the issuer, not inserted as RFC 8414 §3.1
-// says; DiscoveryFallbacks lists those URLs for the discoverer.
+// such as /oauth2/default). A custom server's metadata is served at the
+// RFC 8414 §3.1 path-insertion URL, which Okta calls the standard, and at
+// the legacy form with the well-known path appended to the issuer;
+// discovery tries path insertion first and DiscoveryFallbacks lists the
+// legacy URLs. Config.MetadataClientID adds ?client_id= for issuers Okta
+// formats per client. Okta matches redirect URIs exactly, port included
+// (Describe().LoopbackPortFixed). A refresh without a new refresh token
+// (rotation off) keeps the one used. access_denied "Policy evaluation
+// failed" is ErrPolicyEvaluationFailed, a configuration error naming the
+// access policy rule to add, never ErrAccessDenied.
 //
 // What the driver adds to the generic one:
 //

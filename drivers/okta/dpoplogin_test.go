@@ -7,7 +7,6 @@ import (
 
 	"github.com/mcpauth/mcpauth/drivers/okta"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
-	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -90,7 +89,7 @@ func TestDPoP(t *testing.T) {
 	t.Run("PKCE", func(t *testing.T) {
 		f := newFakeOkta(t, func(f *fakeOkta) { f.requireDPoP = true })
 		d, _ := newDriver(t, f.orgIssuer(), nil)
-		tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
+		tok, err := pkceLogin(t, f, d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,9 @@ type Options struct {
 	// DPoP: "auto" (default: on when Okta asks) or "required" (see
 	// Config.RequireDPoP).
 	DPoP string `option:"dpop"`
+	// MetadataClientID: send ?client_id= with metadata requests (see
+	// Config.MetadataClientID).
+	MetadataClientID bool `option:"metadata_client_id"`
 }
 
 // Registration is the driver's catalogue entry. Its factory makes no
@@ -38,7 +41,7 @@ func newFromConfig(_ context.Context, cfg provider.DriverConfig) (provider.Drive
 		return nil, err
 	}
 	c := Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes, Discover: cfg.Discover,
-		Endpoints: cfg.Endpoints, ExtraParams: cfg.ExtraParams}
+		Endpoints: cfg.Endpoints, ExtraParams: cfg.ExtraParams, MetadataClientID: opts.MetadataClientID}
 	if id := opts.AuthorizationServerID; id != "" {
 		u, err := url.Parse(cfg.Issuer)
 		if err != nil || strings.Trim(u.Path, "/") != "" {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,7 +29,9 @@ const (
 // fakeOkta reproduces an Okta org on a loopback httptest server: the org
 // authorization server (issuer BASE, endpoints /oauth2/v1/...) and the
 // custom server "default" (issuer BASE/oauth2/default), whose metadata is
-// served only with the well-known path appended to the issuer; one app with
+// served at the RFC 8414 path-insertion URL, the form Okta calls the
+// standard (legacyOnly: only at the appended, legacy URL); one app with
+// its exact sign-in redirect URIs (port included);
 // its grant types and client type; refresh tokens only for offline_access,
 // rotated on use; ID tokens signed with RS256; and DPoP on the token
 // endpoint (RFC 9449: proof verification, nonces, key-bound tokens). It
@@ -46,8 +49,28 @@ type fakeOkta struct {
 	// requireDPoP: "Require DPoP header in token requests".
 	requireDPoP bool
 	// noOIDCDiscovery: the custom server's openid-configuration is absent,
-	// leaving only the appended oauth-authorization-server document.
+	// leaving only its oauth-authorization-server document.
 	noOIDCDiscovery bool
+	// legacyOnly: the custom server's documents are served only with the
+	// well-known path appended to the issuer (Okta's legacy form).
+	legacyOnly bool
+	// dynamicIssuer: the app formats the issuer on another host (a custom
+	// domain); a metadata request names it only with ?client_id= of that
+	// app, otherwise the issuer is the org's default format.
+	dynamicIssuer bool
+	// noRotation: refresh-token rotation is off (Okta's default): a refresh
+	// returns no new refresh token and the one used stays valid.
+	noRotation bool
+	// noDevicePolicyRule: no access policy rule of the custom server allows
+	// the Device Authorization grant.
+	noDevicePolicyRule bool
+	// port is the loopback port of the registered sign-in redirect URI;
+	// redirects are the registered URIs, matched exactly. anyLoopback also
+	// accepts http://127.0.0.1:ANY/callback, only for the contract kit,
+	// whose listener ignores LoopbackPortFixed.
+	port        int
+	redirects   []string
+	anyLoopback bool
 
 	key *rsa.PrivateKey
 
@@ -87,22 +110,28 @@ func newFakeOkta(t *testing.T, configure func(*fakeOkta)) *fakeOkta {
 	f := &fakeOkta{
 		t: t, clientID: "0oa1b2c3d4e5f6g7h8i9", grants: []string{grantDevice, grantCode, grantRefresh},
 		key: signingKey(t), nonce: logintest.RandomString(), jtis: map[string]bool{}, devices: logintest.NewDevices(t),
-		refresh: map[string]*grant{}, tokens: map[string]*grant{},
+		refresh: map[string]*grant{}, tokens: map[string]*grant{}, port: logintest.FreePort(t),
 	}
+	f.redirects = []string{fmt.Sprintf("http://127.0.0.1:%d/callback", f.port)}
 	if configure != nil {
 		configure(f)
 	}
 	mux := http.NewServeMux()
 	f.Server = logintest.NewServer(t, mux)
 
-	// The org server's documents are at the root; the custom server's are
-	// appended to its issuer. RFC 8414 path insertion
-	// (/.well-known/oauth-authorization-server/oauth2/default) is a 404.
+	// The org server's documents are at the root; the custom server's at
+	// the RFC 8414 path-insertion URLs
+	// (/.well-known/oauth-authorization-server/oauth2/default), or, with
+	// legacyOnly, only appended to its issuer.
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.metadata(f.orgIssuer(), "/oauth2/v1"))
 	mux.HandleFunc("GET /.well-known/openid-configuration", f.metadata(f.orgIssuer(), "/oauth2/v1"))
-	mux.HandleFunc("GET /oauth2/default/.well-known/oauth-authorization-server", f.metadata(f.customIssuer(), "/oauth2/default/v1"))
+	custom := []string{"/.well-known/oauth-authorization-server/oauth2/default", "/.well-known/openid-configuration/oauth2/default"}
+	if f.legacyOnly {
+		custom = []string{"/oauth2/default/.well-known/oauth-authorization-server", "/oauth2/default/.well-known/openid-configuration"}
+	}
+	mux.HandleFunc("GET "+custom[0], f.metadata(f.customIssuer(), "/oauth2/default/v1"))
 	if !f.noOIDCDiscovery {
-		mux.HandleFunc("GET /oauth2/default/.well-known/openid-configuration", f.metadata(f.customIssuer(), "/oauth2/default/v1"))
+		mux.HandleFunc("GET "+custom[1], f.metadata(f.customIssuer(), "/oauth2/default/v1"))
 	}
 	for _, as := range []struct{ issuer, prefix string }{
 		{f.orgIssuer(), "/oauth2/v1"},
@@ -138,11 +167,32 @@ func (f *fakeOkta) enabled(g string) bool {
 	return slices.Contains(f.grants, g)
 }
 
+// metadata serves a server's document. With dynamicIssuer the configured
+// issuer is on "localhost" (the custom domain; the same loopback server)
+// and only a request with the app's client_id gets it; without, the issuer
+// is the org's 127.0.0.1 form (Okta: "pass in the client_id to ensure that
+// the returned issuer format matches"). An unknown client_id is a 400.
 func (f *fakeOkta) metadata(issuer, prefix string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f.json(w, http.StatusOK, "metadata.json", map[string]string{"$ISSUER": issuer, "$PREFIX": f.URL + prefix, "$BASE": f.URL})
+		base := f.URL
+		if f.dynamicIssuer {
+			switch id := r.URL.Query().Get("client_id"); id {
+			case "":
+			case f.clientID:
+				base = f.customDomain()
+				issuer = strings.Replace(issuer, f.URL, base, 1)
+			default:
+				f.json(w, http.StatusBadRequest, "errors/invalid_client.json", nil)
+				return
+			}
+		}
+		f.json(w, http.StatusOK, "metadata.json", map[string]string{"$ISSUER": issuer, "$PREFIX": base + prefix, "$BASE": base})
 	}
 }
+
+// customDomain is the fake's URL on the host "localhost": a second name
+// for the same server, standing in for an org's custom domain.
+func (f *fakeOkta) customDomain() string { return strings.Replace(f.URL, "127.0.0.1", "localhost", 1) }
 
 func (f *fakeOkta) json(w http.ResponseWriter, status int, name string, vars map[string]string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -177,6 +227,10 @@ func (f *fakeOkta) deviceAuthorize(w http.ResponseWriter, r *http.Request, issue
 	}
 	if !f.enabled(grantDevice) {
 		f.fail(w, "unauthorized_client", nil)
+		return
+	}
+	if f.noDevicePolicyRule && issuer == f.customIssuer() {
+		f.fail(w, "policy_evaluation_failed", nil)
 		return
 	}
 	dc, uc := f.devices.Start(r.PostForm.Get("scope"), issuer)
@@ -242,7 +296,7 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) 
 		f.mu.Lock()
 		g := f.refresh[rt]
 		bound := g != nil && g.jkt != "" && g.jkt != jkt
-		if g != nil && !bound {
+		if g != nil && !bound && !f.noRotation {
 			delete(f.refresh, rt) // rotation: the refresh token used is spent
 		}
 		f.mu.Unlock()
@@ -251,6 +305,8 @@ func (f *fakeOkta) token(w http.ResponseWriter, r *http.Request, issuer string) 
 			f.fail(w, "invalid_grant", nil)
 		case bound:
 			f.fail(w, "dpop_key_mismatch", nil)
+		case f.noRotation:
+			f.issueAccess(w, &grant{scope: g.scope, issuer: issuer, jkt: g.jkt})
 		default:
 			f.issue(w, &grant{scope: g.scope, issuer: issuer, jkt: g.jkt})
 		}
@@ -282,6 +338,23 @@ func (f *fakeOkta) issue(w http.ResponseWriter, g *grant) {
 	f.tokens[at] = g
 	f.mu.Unlock()
 	f.json(w, http.StatusOK, name, vars)
+}
+
+// issueAccess answers a refresh without rotation: a new access token (and
+// ID token), no refresh_token field; the refresh token used stays valid.
+func (f *fakeOkta) issueAccess(w http.ResponseWriter, g *grant) {
+	at := "eyJraWQiOiJhdCJ9." + logintest.RandomString()
+	vars := map[string]string{"$ACCESS_TOKEN": at, "$SCOPE": g.scope, "$TOKEN_TYPE": "Bearer", "$ID_TOKEN": ""}
+	if g.jkt != "" {
+		vars["$TOKEN_TYPE"] = "DPoP"
+	}
+	if slices.Contains(strings.Fields(g.scope), "openid") {
+		vars["$ID_TOKEN"] = f.idToken(g.issuer)
+	}
+	f.mu.Lock()
+	f.tokens[at] = g
+	f.mu.Unlock()
+	f.json(w, http.StatusOK, "token_no_refresh.json", vars)
 }
 
 func (f *fakeOkta) idToken(issuer string) string {
@@ -324,6 +397,10 @@ func (f *fakeOkta) userinfo(w http.ResponseWriter, r *http.Request) {
 // authorize is the browser leg: the fake user signs in and consents at once.
 func (f *fakeOkta) authorize(w http.ResponseWriter, r *http.Request, issuer string) {
 	a := logintest.ReadAuthorize(r)
+	if !(f.anyLoopback && a.Redirect != nil) {
+		a.Redirect = nil
+		a.Registered(f.redirects) // Okta matches the redirect URI exactly, port included
+	}
 	switch {
 	case !a.ClientIs(f.clientID):
 		http.Error(w, "invalid client_id", http.StatusBadRequest)

@@ -9,6 +9,12 @@ import (
 	"github.com/mcpauth/mcpauth/provider"
 )
 
+// ErrPolicyEvaluationFailed: no access policy rule of a custom
+// authorization server matches the request (Okta: access_denied, "Policy
+// evaluation failed for this request"). It is a configuration error, not
+// the user declining, and does not match provider.ErrAccessDenied.
+var ErrPolicyEvaluationFailed = errors.New("okta: no access policy rule of the authorization server matches the request")
+
 // What a grant error was for, to say which app setting to change.
 type operation int
 
@@ -29,6 +35,12 @@ func translate(op operation, err error) error {
 		return err
 	}
 	switch oe.Code {
+	case "access_denied":
+		if strings.Contains(oe.Description, "Policy evaluation failed") {
+			// Not the user's decline: no policy rule matches. The OAuth
+			// error is named, not wrapped: it would match ErrAccessDenied.
+			return fmt.Errorf("%w: add a rule %s (Okta: %s: %s)", ErrPolicyEvaluationFailed, policyRule(op), oe.Code, oe.Description)
+		}
 	case "unauthorized_client":
 		switch op {
 		case opDevice:
@@ -46,6 +58,21 @@ func translate(op operation, err error) error {
 		return fmt.Errorf("okta: Okta refused the DPoP proof (RFC 9449; the app requires DPoP in token requests, and DPoP-bound refresh tokens work only with the key of the process that got them): %w", err)
 	}
 	return err
+}
+
+// Where a custom authorization server's access policies are edited.
+const policySetting = "Okta Admin Console → Security → API → Authorization Servers → the server → Access Policies"
+
+// policyRule says which access policy rule a grant needs.
+func policyRule(op operation) string {
+	grant := "Authorization Code"
+	switch op {
+	case opDevice:
+		grant = "Device Authorization"
+	case opRefresh:
+		grant = "the grant the token came from (Authorization Code or Device Authorization)"
+	}
+	return fmt.Sprintf("allowing grant type %s for this app and these scopes to a policy under %s (IF Grant type is: %s)", grant, policySetting, grant)
 }
 
 func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.DeviceAuthorization, error) {
@@ -86,6 +113,11 @@ func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Toke
 		return nil, err
 	}
 	nt, err := d.Driver.Refresh(ctx, t)
+	if err == nil && nt.RefreshToken == "" {
+		// Rotation off (Okta's default): the refresh token used stays
+		// valid and is kept (RFC 6749 §6: a new one is optional).
+		nt.RefreshToken = t.RefreshToken
+	}
 	return d.issued(nt, translate(opRefresh, err))
 }
 

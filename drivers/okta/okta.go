@@ -57,10 +57,16 @@ type Config struct {
 	// Metadata is the authorization server's metadata, if known up front.
 	Metadata *provider.AuthServerMetadata
 	// Discover finds the metadata on first use when Metadata is nil. Nil
-	// means the process-wide discovery.Default with DiscoveryFallbacks:
-	// custom servers serve their metadata at the issuer with the
-	// well-known path appended.
+	// means the process-wide discovery.Default: RFC 8414 path insertion
+	// first (the form Okta calls the standard), then DiscoveryFallbacks,
+	// the appended form Okta calls legacy.
 	Discover provider.DiscoverFunc
+	// MetadataClientID adds ?client_id=ClientID to every metadata request,
+	// for apps whose issuer Okta formats per client (a custom domain, or
+	// the dynamic issuer mode): Okta then returns the issuer in the app's
+	// format, which discovery requires to match exactly. The driver then
+	// discovers with a discoverer of its own, ignoring Discover.
+	MetadataClientID bool
 	// Endpoints override endpoints of the discovered metadata.
 	Endpoints provider.Endpoints
 	// ExtraParams are sent with the authorization, device authorization
@@ -111,7 +117,10 @@ func New(cfg Config) (*Driver, error) {
 		proofs.base = http.DefaultTransport
 	}
 	client.Transport = proofs
-	if cfg.Discover == nil {
+	switch {
+	case cfg.MetadataClientID:
+		cfg.Discover = discoverWithClientID(cfg.HTTPClient, cfg.ClientID)
+	case cfg.Discover == nil:
 		cfg.Discover = discover
 	}
 	inner, err := oidc.New(oidc.Config{
@@ -157,12 +166,44 @@ func discover(ctx context.Context, issuer string) (*provider.AuthServerMetadata,
 	return discovery.Default.AuthServer(ctx, issuer, DiscoveryFallbacks(issuer)...)
 }
 
+// discoverWithClientID discovers through its own discoverer (its cache is
+// per client) whose requests carry ?client_id=clientID.
+func discoverWithClientID(c *http.Client, clientID string) provider.DiscoverFunc {
+	hc := *c
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = clientIDTransport{base: base, clientID: clientID}
+	disc := &discovery.Discoverer{HTTPClient: &hc}
+	return func(ctx context.Context, issuer string) (*provider.AuthServerMetadata, error) {
+		return disc.AuthServer(ctx, issuer, DiscoveryFallbacks(issuer)...)
+	}
+}
+
+// clientIDTransport adds client_id to the query of every request: Okta's
+// metadata endpoints take it to format the issuer for that client.
+type clientIDTransport struct {
+	base     http.RoundTripper
+	clientID string
+}
+
+func (t clientIDTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	q := r.URL.Query()
+	q.Set("client_id", t.clientID)
+	r.URL.RawQuery = q.Encode()
+	return t.base.RoundTrip(r)
+}
+
 // DiscoveryFallbacks lists the metadata URLs Okta serves for issuer, for a
-// discoverer to try after its standard candidates. Okta serves a custom
-// authorization server's metadata with the well-known path APPENDED to the
-// issuer (https://DOMAIN/oauth2/default/.well-known/oauth-authorization-server),
-// not inserted before its path as RFC 8414 §3.1 says. For the org server
-// (no path) both forms are the same URL, already among the standard ones.
+// discoverer to try after its standard candidates. Okta calls RFC 8414 path
+// insertion (https://DOMAIN/.well-known/oauth-authorization-server/oauth2/default)
+// the standard and still serves the legacy form, the well-known path
+// APPENDED to the issuer
+// (https://DOMAIN/oauth2/default/.well-known/oauth-authorization-server);
+// these are the legacy URLs. For the org server (no path) both forms are
+// the same URL, already among the standard ones.
 func DiscoveryFallbacks(issuer string) []string {
 	u, err := url.Parse(issuer)
 	if err != nil || u.Host == "" {
@@ -208,8 +249,13 @@ func (d *Driver) Describe() provider.Description {
 		ClientID:      d.cfg.ClientID,
 		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
 		DefaultScopes: d.scopes(nil),
+		// Okta matches sign-in redirect URIs exactly, port included.
+		LoopbackPortFixed: true,
 		Quirks: []string{
-			"org authorization server (https://DOMAIN, endpoints under /oauth2/v1) or custom ones (https://DOMAIN/oauth2/{id}), whose metadata is served at the issuer with the well-known path appended (DiscoveryFallbacks)",
+			"org authorization server (https://DOMAIN, endpoints under /oauth2/v1) or custom ones (https://DOMAIN/oauth2/{id}), whose metadata is at the RFC 8414 path-insertion URL (Okta's standard) or appended to the issuer (Okta's legacy form, DiscoveryFallbacks); metadata_client_id adds ?client_id= for per-client issuer formats",
+			"sign-in redirect URIs match exactly, port included: register http://127.0.0.1:PORT/callback and set loopback_port",
+			"refresh-token rotation is the server's choice: a refresh without a new refresh token keeps the one used",
+			"a custom server whose access policies have no rule for the grant answers access_denied \"Policy evaluation failed\": reported as a configuration error (ErrPolicyEvaluationFailed), not as the user declining",
 			"device grant: the app must be a Native app (public client) with Grant type → Device Authorization checked (else unauthorized_client or invalid_client)",
 			refresh,
 			"DPoP (RFC 9449): token requests carry proofs from an in-memory ES256 key when the app requires them, with the use_dpop_nonce retry; DPoP-bound tokens (token type DPoP) and their refresh tokens work only in this process",

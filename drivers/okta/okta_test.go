@@ -208,7 +208,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 	f := newFakeOkta(t, nil)
 	d, _ := newDriver(t, f.customIssuer(), func(c *okta.Config) { c.Scopes = []string{"openid", "profile", "email"} })
 	ctx := logintest.Context(t)
-	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
+	tok, err := pkceLogin(t, f, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestPKCEExchangeErrors(t *testing.T) {
 	d, _ := newDriver(t, f.customIssuer(), nil)
 	ctx := logintest.Context(t)
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	const redirect = "http://127.0.0.1:5555/callback"
+	redirect := f.redirects[0]
 	code := func(t *testing.T) string {
 		return logintest.AuthorizationCode(t, d, logintest.S256(verifier), redirect)
 	}

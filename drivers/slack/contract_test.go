@@ -22,7 +22,12 @@ func (o contractOP) DriverConfig() provider.DriverConfig {
 	return provider.DriverConfig{Issuer: o.f.URL, ClientID: o.f.clientID, Scopes: []string{"chat:write", "channels:history"}}
 }
 
-func fakeOP(t *testing.T) drivertest.OP { return contractOP{f: newFakeSlack(t, nil)} }
+// The kit's loopback listener is on 127.0.0.1 at a port it picks, whatever
+// the driver's LoopbackHost and LoopbackPortFixed say, so its fake accepts
+// any loopback port; TestRedirectURIExactMatch covers Slack's exact match.
+func fakeOP(t *testing.T) drivertest.OP {
+	return contractOP{f: newFakeSlack(t, func(f *fakeSlack) { f.anyLoopback = true })}
+}
 
 func TestContractInProcess(t *testing.T) {
 	drivertest.Run(t, drivertest.Suite{OP: fakeOP, NewDriver: drivertest.InProcess(slack.Registration.New)})

@@ -2,9 +2,12 @@
 //
 // Slack has no device grant and publishes no RFC 8414 metadata; the driver
 // serves static metadata and runs the authorization code grant with PKCE
-// S256 (RFC 7636) and a loopback redirect only. An app that enables PKCE is
-// a public client and cannot request bot scopes, so the driver requests
-// user scopes only:
+// S256 (RFC 7636) and a loopback redirect only: http://localhost:PORT/callback
+// (Describe: LoopbackHost "localhost", LoopbackPortFixed), which the app
+// registers exactly. An app that enables PKCE is a public client: its code
+// exchange takes no client secret, and its desktop redirects cannot request
+// bot scopes, so the driver requests user scopes only. Tokens go only to
+// https://slack.com/api (Describe().APIs).
 //
 //   - the authorization request goes to https://slack.com/oauth/v2/authorize
 //     with the scopes in user_scope (comma-separated), never in scope;
@@ -12,8 +15,10 @@
 //     reply nests the user token under authed_user (access_token, scope,
 //     refresh_token, expires_in), scopes comma-separated;
 //   - with token rotation on, tokens expire after 12 hours and are renewed
-//     at oauth.v2.access with grant_type=refresh_token; the refresh token
-//     used is revoked and a new one returned.
+//     at oauth.v2.access with grant_type=refresh_token, whose reply carries
+//     the user token at the top level (token_type "user"); the refresh
+//     token used is revoked and a new one returned. A PKCE app's refresh
+//     tokens expire after 30 days.
 //
 // Slack scope names are shared between the two token types (chat:write
 // exists for bots and users); a scope is a user scope because it is sent in

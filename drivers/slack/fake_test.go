@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,16 +18,27 @@ import (
 // scopes for a PKCE app), /api/oauth.v2.access (authed_user nesting,
 // comma-separated scopes, ok:false errors with HTTP 200, refresh with
 // rotation that revokes the refresh token used), auth.test, and one Web API
-// method that answers missing_scope. It checks what Slack checks.
+// method that answers missing_scope. It checks what Slack checks: a PKCE
+// app is a public client, so a client_secret on the PKCE exchange is
+// refused; registered redirect URLs match exactly, port and host included
+// (http://localhost:PORT/callback; 127.0.0.1 is another host to Slack).
 type fakeSlack struct {
 	*logintest.Server
 	t *testing.T
 
 	clientID string
-	// secret, when set, is required on oauth.v2.access.
-	secret string
+	// port is the loopback port of the registered redirect URL, redirects
+	// the registered redirect URLs, matched character for character.
+	port      int
+	redirects []string
+	// anyLoopback also accepts http://127.0.0.1:ANY/callback: only for the
+	// contract kit, whose loopback listener ignores the driver's
+	// LoopbackHost and LoopbackPortFixed.
+	anyLoopback bool
 	// rotation: token rotation is on (12 h tokens, refresh tokens).
 	rotation bool
+	// badGrantType answers every refresh with invalid_grant_type.
+	badGrantType bool
 
 	codes logintest.AuthCodes
 
@@ -37,9 +49,10 @@ type fakeSlack struct {
 
 func newFakeSlack(t *testing.T, configure func(*fakeSlack)) *fakeSlack {
 	f := &fakeSlack{
-		t: t, clientID: "1234567890.0987654321", rotation: true,
+		t: t, clientID: "1234567890.0987654321", rotation: true, port: logintest.FreePort(t),
 		refresh: map[string]string{}, tokens: map[string][]string{},
 	}
+	f.redirects = []string{fmt.Sprintf("http://localhost:%d/callback", f.port)}
 	if configure != nil {
 		configure(f)
 	}
@@ -63,18 +76,22 @@ func (f *fakeSlack) fail(w http.ResponseWriter, code string) {
 }
 
 // authorize is the browser leg: the fake user approves at once. Slack
-// refuses bot scopes (scope=) for an app with PKCE enabled.
+// refuses bot scopes (scope=) on a desktop redirect of a PKCE app.
 func (f *fakeSlack) authorize(w http.ResponseWriter, r *http.Request) {
 	a := logintest.ReadAuthorize(r)
+	loopback := f.anyLoopback && a.Redirect != nil
+	if !loopback {
+		a.Redirect = nil
+	}
 	switch {
 	case !a.ClientIs(f.clientID):
 		http.Error(w, "invalid_client_id", http.StatusBadRequest)
-	case a.Redirect == nil:
+	case !loopback && !a.Registered(f.redirects):
 		http.Error(w, "bad_redirect_uri", http.StatusBadRequest)
 	case !a.HasS256():
 		http.Error(w, "PKCE apps must send code_challenge with code_challenge_method=S256", http.StatusBadRequest)
 	case a.Query.Has("scope"):
-		a.RedirectBack(w, r, url.Values{"error": {"invalid_scope"}, "error_description": {"apps using PKCE cannot request bot scopes"}})
+		a.RedirectBack(w, r, url.Values{"error": {"invalid_scope"}, "error_description": {"desktop redirects cannot request bot scopes"}})
 	case a.Query.Get("user_scope") == "":
 		a.RedirectBack(w, r, url.Values{"error": {"invalid_scope"}, "error_description": {"no user_scope requested"}})
 	default:
@@ -85,12 +102,8 @@ func (f *fakeSlack) authorize(w http.ResponseWriter, r *http.Request) {
 func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	form := r.PostForm
-	switch {
-	case form.Get("client_id") != f.clientID:
+	if form.Get("client_id") != f.clientID {
 		f.fail(w, "invalid_client_id")
-		return
-	case f.secret != "" && form.Get("client_secret") != f.secret:
-		f.fail(w, "bad_client_secret")
 		return
 	}
 	switch form.Get("grant_type") {
@@ -99,6 +112,8 @@ func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !ok:
 			f.fail(w, "invalid_code")
+		case c.Challenge != "" && form.Has("client_secret"):
+			f.fail(w, "bad_client_secret") // a PKCE app is a public client
 		case form.Get("redirect_uri") != c.RedirectURI:
 			f.fail(w, "bad_redirect_uri")
 		case !c.Verifies(form.Get("code_verifier")):
@@ -107,6 +122,10 @@ func (f *fakeSlack) access(w http.ResponseWriter, r *http.Request) {
 			f.issue(w, c.Scope, false)
 		}
 	case provider.GrantTypeRefreshToken:
+		if f.badGrantType {
+			f.fail(w, "invalid_grant_type")
+			return
+		}
 		rt := form.Get("refresh_token")
 		f.mu.Lock()
 		scope, ok := f.refresh[rt]

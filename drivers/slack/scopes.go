@@ -38,6 +38,6 @@ func CheckUserScopes(scopes []string) error {
 	if len(bot) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s exist(s) for bot tokens only; a PKCE app gets a user token, so request user scopes (those Slack's scope reference lists for the User token type), or install the bot with a confidential client outside mcpauth",
+	return fmt.Errorf("%w: %s: bot scope(s), which Slack grants to bot tokens only, and a PKCE app's localhost redirect is a desktop redirect, which gets a user token: request user scopes (those Slack's scope reference lists for the User token type), or install the bot with a confidential client outside mcpauth",
 		ErrBotScope, strings.Join(bot, ", "))
 }

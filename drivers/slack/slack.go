@@ -30,6 +30,8 @@ const (
 	authorizePath = "/oauth/v2/authorize"
 	accessPath    = "/api/oauth.v2.access"
 	authTestPath  = "/api/auth.test"
+	// apiPath is the Web API's root, where tokens are sent.
+	apiPath = "/api"
 )
 
 // Errors.
@@ -37,7 +39,7 @@ var (
 	// ErrBotScope: a login asked for a scope Slack grants to bot tokens
 	// only. Apps that use PKCE are public clients and cannot request bot
 	// scopes; this driver asks for user scopes only.
-	ErrBotScope = errors.New("slack: bot scopes cannot be requested with PKCE")
+	ErrBotScope = errors.New("slack: desktop redirects cannot request bot scopes")
 	// ErrNoUserToken: oauth.v2.access answered without a user token.
 	ErrNoUserToken = errors.New("slack: no user token in the oauth.v2.access response")
 )
@@ -50,8 +52,9 @@ type Config struct {
 	// ClientID is the Slack app's client ID. The app must have PKCE
 	// enabled and list the loopback redirect URL (OAuth & Permissions).
 	ClientID string
-	// ClientSecret, if set, is sent with the code exchange and refresh.
-	// A PKCE app is a public client and needs none (RFC 8252 §8.5).
+	// ClientSecret, if set, is sent with refreshes only. Enabling PKCE makes
+	// a Slack app a public client: its code exchange takes no secret (Slack
+	// refuses one), and its refreshes need none (RFC 8252 §8.5).
 	ClientSecret string
 	// Scopes are the default user scopes, sent as user_scope. Slack scope
 	// names are shared between user and bot tokens (chat:write exists for
@@ -182,13 +185,21 @@ func (d *Driver) Describe() provider.Description {
 		ClientID:      d.cfg.ClientID,
 		Grants:        []provider.Grant{provider.GrantPKCE},
 		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		APIs:          []string{d.cfg.BaseURL + apiPath},
+		// Slack accepts localhost redirects for PKCE (desktop) apps and
+		// matches the registered URL, port included; 127.0.0.1 is reported
+		// to count as another host.
+		LoopbackHost:      "localhost",
+		LoopbackPortFixed: true,
 		// Web API refusals are 200 {"ok":false,"error":"missing_scope"}.
 		ChallengeStatuses: []int{200, 401, 403},
 		Quirks: []string{
 			"no device grant: authorization code with PKCE and a loopback redirect only (the app must enable PKCE)",
-			"user scopes only: requested as user_scope, never scope; PKCE apps cannot request bot scopes, and bot-only scopes are refused",
-			"the user token is nested under authed_user in the oauth.v2.access reply; scopes are comma-separated",
-			"with token rotation on, tokens expire after 12 h and each refresh revokes the refresh token used",
+			"redirect http://localhost:PORT/callback, matched exactly: register it with the app and set loopback_port",
+			"user scopes only: requested as user_scope, never scope; desktop redirects cannot request bot scopes, and bot-only scopes are refused",
+			"the user token is nested under authed_user in the oauth.v2.access reply, and at the top level (token_type user) in a refresh reply; scopes are comma-separated",
+			"no client_secret on the PKCE exchange: a PKCE app is a public client",
+			"with token rotation on, tokens expire after 12 h and each refresh revokes the refresh token used; a PKCE app's refresh tokens expire after 30 days",
 			"step-up: Web API refusals are HTTP 200 {\"ok\":false,\"error\":\"missing_scope\",\"needed\":…}; other ok:false errors are not scope challenges",
 			"identity: auth.test (team and user); Sign in with Slack (OpenID Connect) is a separate, identity-only flow",
 		},

@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -30,12 +31,19 @@ func newDriver(t *testing.T, f *fakeSlack, configure func(*slack.Config)) provid
 	return d
 }
 
+// pkceLogin logs in through the redirect URL registered with f: the
+// driver's loopback host at f's port.
+func pkceLogin(t *testing.T, f *fakeSlack, d provider.Driver, pref login.GrantPreference, scopes []string) (*provider.Token, error) {
+	t.Helper()
+	return logintest.PKCELoginVia(t, d, pref, scopes, login.Loopback{RedirectHost: d.Describe().LoopbackHost, Port: f.port})
+}
+
 func TestPKCELoginAndRotation(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
 	ctx := logintest.Context(t)
 	// auto on a headless machine: Slack offers PKCE only, so PKCE it is.
-	tok, err := logintest.PKCELogin(t, d, login.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
+	tok, err := pkceLogin(t, f, d, login.PreferAuto, []string{"users:read", "chat:write", "channels:history"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +84,7 @@ func TestPKCELoginAndRotation(t *testing.T) {
 func TestLoginWithoutRotation(t *testing.T) {
 	f := newFakeSlack(t, func(f *fakeSlack) { f.rotation = false })
 	d := newDriver(t, f, nil)
-	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, nil)
+	tok, err := pkceLogin(t, f, d, login.PreferPKCE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +107,7 @@ func TestNoDeviceGrant(t *testing.T) {
 	if _, err := d.(provider.DeviceAuthorizer).StartDevice(logintest.Context(t), nil); !errors.Is(err, provider.ErrGrantUnsupported) {
 		t.Fatalf("StartDevice: err = %v, want ErrGrantUnsupported", err)
 	}
-	_, err := logintest.PKCELogin(t, d, login.PreferDevice, nil)
+	_, err := pkceLogin(t, f, d, login.PreferDevice, nil)
 	if !errors.Is(err, provider.ErrGrantUnsupported) {
 		t.Fatalf("device preference: err = %v", err)
 	}
@@ -116,7 +124,7 @@ func TestNoDeviceGrant(t *testing.T) {
 func TestBotScopesRefused(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
-	_, err := logintest.PKCELogin(t, d, login.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
+	_, err := pkceLogin(t, f, d, login.PreferPKCE, []string{"chat:write", "commands", "incoming-webhook"})
 	if !errors.Is(err, slack.ErrBotScope) || !strings.Contains(err.Error(), "commands, incoming-webhook") {
 		t.Fatalf("err = %v", err)
 	}
@@ -158,9 +166,9 @@ func TestAuthCodeURL(t *testing.T) {
 
 func TestExchangeErrors(t *testing.T) {
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	const redirect = "http://127.0.0.1:5555/callback"
-	f := newFakeSlack(t, func(f *fakeSlack) { f.secret = "shh" })
-	good := newDriver(t, f, func(c *slack.Config) { c.ClientSecret = "shh" })
+	f := newFakeSlack(t, nil)
+	redirect := f.redirects[0]
+	good := newDriver(t, f, nil)
 	tests := []struct {
 		name               string
 		d                  provider.Driver
@@ -169,9 +177,8 @@ func TestExchangeErrors(t *testing.T) {
 		want               error
 	}{
 		{"wrong verifier", good, "wrong-verifier-wrong-verifier-wrong-verifier-1", redirect, "invalid_code", provider.ErrInvalidGrant},
-		{"other redirect URI", good, verifier, "http://127.0.0.1:6666/callback", "bad_redirect_uri", provider.ErrInvalidGrant},
-		{"unknown client", newDriver(t, f, func(c *slack.Config) { c.ClientID = "9.9"; c.ClientSecret = "shh" }), verifier, redirect, "invalid_client_id", provider.ErrInvalidClient},
-		{"wrong secret", newDriver(t, f, func(c *slack.Config) { c.ClientSecret = "nope" }), verifier, redirect, "bad_client_secret", provider.ErrInvalidClient},
+		{"other redirect URI", good, verifier, fmt.Sprintf("http://localhost:%d/callback", f.port+1), "bad_redirect_uri", provider.ErrInvalidGrant},
+		{"unknown client", newDriver(t, f, func(c *slack.Config) { c.ClientID = "9.9" }), verifier, redirect, "invalid_client_id", provider.ErrInvalidClient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +209,7 @@ func TestStepUp(t *testing.T) {
 	f := newFakeSlack(t, nil)
 	d := newDriver(t, f, nil)
 	ctx := logintest.Context(t)
-	tok, err := logintest.PKCELogin(t, d, login.PreferPKCE, []string{"chat:write"})
+	tok, err := pkceLogin(t, f, d, login.PreferPKCE, []string{"chat:write"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +229,7 @@ func TestStepUp(t *testing.T) {
 	if resp.StatusCode != 200 || !ok || !slices.Equal(c.Scopes, []string{"channels:history"}) || !strings.Contains(c.Description, "chat:write") {
 		t.Fatalf("challenge on HTTP %d = %+v, %v", resp.StatusCode, c, ok)
 	}
-	tok2, err := logintest.PKCELogin(t, d, login.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
+	tok2, err := pkceLogin(t, f, d, login.PreferPKCE, append(slices.Clone(tok.Scopes), c.Scopes...))
 	if err != nil {
 		t.Fatal(err)
 	}

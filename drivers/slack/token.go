@@ -30,6 +30,13 @@ var errorSentinels = map[string]error{
 	"invalid_grant_type":    provider.ErrGrantUnsupported,
 }
 
+// errorHints explain the codes whose cause is not in their name.
+var errorHints = map[string]string{
+	"invalid_refresh_token": "the refresh token was used already (rotation revokes it) or has expired: a PKCE app's refresh tokens expire after 30 days; log in again",
+	"bad_redirect_uri":      "the redirect URL must be registered exactly, port included: register http://localhost:PORT/callback with the app and set loopback_port to PORT",
+	"bad_client_secret":     "a PKCE app is a public client and takes no client secret on the code exchange",
+}
+
 // AuthCodeURL builds the OAuth v2 authorization request. The scopes go in
 // user_scope, comma-separated; scope (bot scopes) is never sent.
 func (d *Driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (string, error) {
@@ -54,9 +61,10 @@ func (d *Driver) AuthCodeURL(_ context.Context, req provider.AuthCodeRequest) (s
 	return d.meta.AuthorizationEndpoint + "?" + q.Encode(), nil
 }
 
-// Exchange redeems the code with its PKCE verifier at oauth.v2.access.
+// Exchange redeems the code with its PKCE verifier at oauth.v2.access,
+// without the client secret: a PKCE app is a public client.
 func (d *Driver) Exchange(ctx context.Context, code, verifier, redirect string) (*provider.Token, error) {
-	return d.access(ctx, url.Values{
+	return d.access(ctx, false, url.Values{
 		"grant_type":    {provider.GrantTypeAuthorizationCode},
 		"code":          {code},
 		"code_verifier": {verifier},
@@ -70,7 +78,7 @@ func (d *Driver) Refresh(ctx context.Context, t *provider.Token) (*provider.Toke
 	if t.RefreshToken == "" {
 		return nil, fmt.Errorf("slack: token has no refresh token (token rotation is off for the app): %w", provider.ErrInvalidGrant)
 	}
-	return d.access(ctx, url.Values{
+	return d.access(ctx, true, url.Values{
 		"grant_type":    {provider.GrantTypeRefreshToken},
 		"refresh_token": {t.RefreshToken},
 	})
@@ -97,9 +105,11 @@ type slackToken struct {
 	ExpiresIn    oidc.Seconds `json:"expires_in"`
 }
 
-func (d *Driver) access(ctx context.Context, form url.Values) (*provider.Token, error) {
+// access posts to oauth.v2.access; withSecret adds the configured client
+// secret (refreshes only).
+func (d *Driver) access(ctx context.Context, withSecret bool, form url.Values) (*provider.Token, error) {
 	form.Set("client_id", d.cfg.ClientID)
-	if d.cfg.ClientSecret != "" {
+	if withSecret && d.cfg.ClientSecret != "" {
 		form.Set("client_secret", d.cfg.ClientSecret)
 	}
 	status, body, err := d.post(ctx, d.meta.TokenEndpoint, form, "")
@@ -157,7 +167,11 @@ func parseAccess(status int, body []byte, now time.Time) (*provider.Token, error
 			oe.Code = "invalid_response"
 			oe.Description = "ok is not true and no error is named"
 		}
-		if s, ok := errorSentinels[oe.Code]; ok {
+		s, ok := errorSentinels[oe.Code]
+		switch h, hinted := errorHints[oe.Code]; {
+		case ok && hinted:
+			return nil, fmt.Errorf("slack: %s: %w: %w", h, s, oe)
+		case ok:
 			return nil, fmt.Errorf("slack: %w: %w", s, oe)
 		}
 		return nil, oe

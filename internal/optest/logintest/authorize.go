@@ -93,6 +93,26 @@ func ReadAuthorize(r *http.Request) AuthorizeRequest {
 // ClientIs reports whether the request is for client id.
 func (a AuthorizeRequest) ClientIs(id string) bool { return a.Query.Get("client_id") == id }
 
+// Registered reports whether the request's redirect_uri is exactly one of
+// registered, port and host included, as issuers that match redirect URIs
+// strictly check it (Okta; Slack, whose registered URLs pin the port). When
+// it is, Redirect is set to it, so RedirectBack can answer a redirect URI
+// that LoopbackRedirect would not read (http://localhost:PORT/callback).
+func (a *AuthorizeRequest) Registered(registered []string) bool {
+	raw := a.Query.Get("redirect_uri")
+	for _, r := range registered {
+		if raw == r {
+			u, err := url.Parse(raw)
+			if err != nil {
+				return false
+			}
+			a.Redirect = u
+			return true
+		}
+	}
+	return false
+}
+
 // HasS256 reports whether the request carries an S256 PKCE challenge.
 func (a AuthorizeRequest) HasS256() bool {
 	return a.Query.Get("code_challenge_method") == "S256" && a.Query.Get("code_challenge") != ""

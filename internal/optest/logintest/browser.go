@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"testing"
@@ -51,23 +52,37 @@ func Browse(ctx context.Context, authURL string) error {
 // only when d offers no device grant. A browser stopped before the callback
 // ends the login at once, its error joined to the login's. PKCELogin shows
 // no device code: a login that turns to the device grant fails the test.
+//
+// The redirect host is the one the driver describes (LoopbackHost), as
+// hosts use it; the port is picked when listening. For an issuer that pins
+// the port (LoopbackPortFixed) use [PKCELoginVia] with a [FreePort].
 func PKCELogin(t *testing.T, d provider.Driver, pref login.GrantPreference, scopes []string) (*provider.Token, error) {
+	t.Helper()
+	return PKCELoginVia(t, d, pref, scopes, login.Loopback{RedirectHost: d.Describe().LoopbackHost})
+}
+
+// PKCELoginVia is [PKCELogin] with the loopback listener lb: its
+// RedirectHost and Port are used as given (a port registered with the
+// fake); its Timeout and Open are set here.
+func PKCELoginVia(t *testing.T, d provider.Driver, pref login.GrantPreference, scopes []string, lb login.Loopback) (*provider.Token, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(Context(t))
 	defer cancel()
 	browserErr := make(chan error, 1)
+	lb.Timeout = 20 * time.Second
+	lb.Open = func(_ context.Context, u string) error {
+		go func() {
+			if err := Browse(ctx, u); err != nil {
+				browserErr <- err
+				cancel()
+			}
+		}()
+		return nil
+	}
 	login := &login.Login{
 		Preference: pref,
 		Env:        &login.Environment{GOOS: "linux"},
-		Loopback: login.Loopback{Timeout: 20 * time.Second, Open: func(_ context.Context, u string) error {
-			go func() {
-				if err := Browse(ctx, u); err != nil {
-					browserErr <- err
-					cancel()
-				}
-			}()
-			return nil
-		}},
+		Loopback:   lb,
 		ShowDevice: func(context.Context, *provider.DeviceAuthorization) error {
 			t.Error("logintest: PKCELogin: the login turned to the device grant")
 			return errors.New("logintest: PKCELogin shows no device code")
@@ -80,6 +95,19 @@ func PKCELogin(t *testing.T, d provider.Driver, pref login.GrantPreference, scop
 	default:
 	}
 	return tok, err
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// fake that registers http://HOST:PORT/callback before the login listens
+// there (issuers that match the port).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // AuthorizationCode runs the browser leg of a PKCE login with d and returns
