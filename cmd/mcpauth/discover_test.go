@@ -149,7 +149,7 @@ func TestDiscoverFailures(t *testing.T) {
 		{[]string{"discover"}, 2, "missing the URL"},
 		{[]string{"discover", "not a url"}, 2, "is not an absolute URL"},
 		{[]string{"discover", "http://idp.example.com"}, 2, "must use https"},
-		{[]string{"discover", "--driver", "gitlab", empty.URL}, 2, `--driver "gitlab": not a built-in driver`},
+		{[]string{"discover", "--driver", "nosuch", empty.URL}, 2, `--driver "nosuch": not a built-in driver`},
 		{[]string{"discover", empty.URL, "extra"}, 2, "unexpected arguments"},
 		{[]string{"discover", empty.URL}, 1, "no authorization server metadata found"},
 		{[]string{"discover", "--help"}, 0, "ISSUER|RESOURCE"},
