@@ -41,6 +41,7 @@ var (
 	_ provider.Challenger       = (*proxy)(nil)
 	_ provider.Identifier       = (*proxy)(nil)
 	_ provider.ClientRebinder   = (*proxy)(nil)
+	_ provider.Revoker          = (*proxy)(nil)
 )
 
 func (p *proxy) unsupported(what string) error {
@@ -104,6 +105,20 @@ func (p *proxy) Exchange(ctx context.Context, code, verifier, redirect string) (
 
 func (p *proxy) Refresh(ctx context.Context, t *provider.Token) (*provider.Token, error) {
 	return forward(ctx, p, "Refresh", func(d provider.Refresher) (*provider.Token, error) { return d.Refresh(ctx, t) })
+}
+
+// Revoke answers provider.ErrRevocationUnsupported when the target cannot
+// revoke (no Revoker, or a plugin without the RPC).
+func (p *proxy) Revoke(ctx context.Context, t *provider.Token) error {
+	d, done, err := p.target(ctx)
+	if err != nil {
+		return err
+	}
+	r, ok := d.(provider.Revoker)
+	if !ok {
+		return fmt.Errorf("registry: provider %q: %w", p.provider, provider.ErrRevocationUnsupported)
+	}
+	return done("Revoke", r.Revoke(ctx, t))
 }
 
 func (p *proxy) Identity(ctx context.Context, t *provider.Token) (*provider.Identity, error) {
