@@ -27,20 +27,23 @@ func fakeOP(configure func(*fakeGitHub)) func(t *testing.T) drivertest.OP {
 	}
 }
 
+// withSecret: GitHub's code exchange needs the client secret, so the
+// contract (PKCE included) runs with one.
+func withSecret(f *fakeGitHub) { f.secret = "s3cret" }
+
 // The contract runs against an OAuth App. A GitHub App's user tokens carry
 // no scopes at all (scope is empty: the app's permissions apply), which the
 // kit's token check does not allow; TestPKCELogin covers GitHub Apps.
 func TestContractInProcess(t *testing.T) {
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.InProcess(github.Registration.New)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(withSecret), NewDriver: drivertest.InProcess(github.Registration.New)})
 }
 
 // TestContractPlugin runs the driver as hosts run built-in drivers: the
-// test binary re-executed in driver mode. The plugin protocol carries no
-// client secret, so the plugin's driver offers the device grant only (GitHub's
-// code exchange needs the secret) and the kit skips PKCE there.
+// test binary re-executed in driver mode. The client secret reaches the
+// plugin in Configure (protocol minor 2), so PKCE runs there too.
 func TestContractPlugin(t *testing.T) {
 	if _, ok := drivers.Lookup(github.Name); !ok {
-		t.Skip("the github driver is not registered among the registry's built-in drivers yet")
+		t.Fatal("the github driver is not in drivers.Builtin")
 	}
-	drivertest.Run(t, drivertest.Suite{OP: fakeOP(nil), NewDriver: drivertest.BuiltinPlugin(github.Name)})
+	drivertest.Run(t, drivertest.Suite{OP: fakeOP(withSecret), NewDriver: drivertest.BuiltinPlugin(github.Name)})
 }

@@ -145,6 +145,12 @@ type Description struct {
 	ClientId      string                 `protobuf:"bytes,6,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	// Empty means 401 and 403 (see provider.Description.ChallengeStatuses).
 	ChallengeStatuses []int32 `protobuf:"varint,7,rep,packed,name=challenge_statuses,json=challengeStatuses,proto3" json:"challenge_statuses,omitempty"`
+	// Minor 2: API URL prefixes, shown-URL hosts, the loopback redirect host
+	// and whether the issuer pins the redirect port.
+	Apis              []string `protobuf:"bytes,8,rep,name=apis,proto3" json:"apis,omitempty"`
+	VerificationHosts []string `protobuf:"bytes,9,rep,name=verification_hosts,json=verificationHosts,proto3" json:"verification_hosts,omitempty"`
+	LoopbackHost      string   `protobuf:"bytes,10,opt,name=loopback_host,json=loopbackHost,proto3" json:"loopback_host,omitempty"`
+	LoopbackPortFixed bool     `protobuf:"varint,11,opt,name=loopback_port_fixed,json=loopbackPortFixed,proto3" json:"loopback_port_fixed,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -228,6 +234,34 @@ func (x *Description) GetChallengeStatuses() []int32 {
 	return nil
 }
 
+func (x *Description) GetApis() []string {
+	if x != nil {
+		return x.Apis
+	}
+	return nil
+}
+
+func (x *Description) GetVerificationHosts() []string {
+	if x != nil {
+		return x.VerificationHosts
+	}
+	return nil
+}
+
+func (x *Description) GetLoopbackHost() string {
+	if x != nil {
+		return x.LoopbackHost
+	}
+	return ""
+}
+
+func (x *Description) GetLoopbackPortFixed() bool {
+	if x != nil {
+		return x.LoopbackPortFixed
+	}
+	return false
+}
+
 type ConfigureRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Issuer   string                 `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer,omitempty"`
@@ -235,7 +269,12 @@ type ConfigureRequest struct {
 	Scopes   []string               `protobuf:"bytes,3,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	Options  map[string]string      `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Metadata discovered by the host, if any; a plugin may discover itself.
-	Metadata      *AuthServerMetadata `protobuf:"bytes,5,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata *AuthServerMetadata `protobuf:"bytes,5,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// Minor 2. The client secret travels only over this mTLS channel, never
+	// in the plugin's environment or arguments.
+	ClientSecret  string            `protobuf:"bytes,6,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	Endpoints     *Endpoints        `protobuf:"bytes,7,opt,name=endpoints,proto3" json:"endpoints,omitempty"`
+	ExtraParams   map[string]string `protobuf:"bytes,8,rep,name=extra_params,json=extraParams,proto3" json:"extra_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +344,104 @@ func (x *ConfigureRequest) GetMetadata() *AuthServerMetadata {
 	return nil
 }
 
+func (x *ConfigureRequest) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *ConfigureRequest) GetEndpoints() *Endpoints {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *ConfigureRequest) GetExtraParams() map[string]string {
+	if x != nil {
+		return x.ExtraParams
+	}
+	return nil
+}
+
+// Endpoints are per-provider metadata overrides (provider.Endpoints).
+type Endpoints struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	Authorization       string                 `protobuf:"bytes,1,opt,name=authorization,proto3" json:"authorization,omitempty"`
+	Token               string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	DeviceAuthorization string                 `protobuf:"bytes,3,opt,name=device_authorization,json=deviceAuthorization,proto3" json:"device_authorization,omitempty"`
+	Revocation          string                 `protobuf:"bytes,4,opt,name=revocation,proto3" json:"revocation,omitempty"`
+	Userinfo            string                 `protobuf:"bytes,5,opt,name=userinfo,proto3" json:"userinfo,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *Endpoints) Reset() {
+	*x = Endpoints{}
+	mi := &file_driver_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Endpoints) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Endpoints) ProtoMessage() {}
+
+func (x *Endpoints) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Endpoints.ProtoReflect.Descriptor instead.
+func (*Endpoints) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Endpoints) GetAuthorization() string {
+	if x != nil {
+		return x.Authorization
+	}
+	return ""
+}
+
+func (x *Endpoints) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *Endpoints) GetDeviceAuthorization() string {
+	if x != nil {
+		return x.DeviceAuthorization
+	}
+	return ""
+}
+
+func (x *Endpoints) GetRevocation() string {
+	if x != nil {
+		return x.Revocation
+	}
+	return ""
+}
+
+func (x *Endpoints) GetUserinfo() string {
+	if x != nil {
+		return x.Userinfo
+	}
+	return ""
+}
+
 type ConfigureResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Description   *Description           `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
@@ -314,7 +451,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_driver_proto_msgTypes[4]
+	mi := &file_driver_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -326,7 +463,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[4]
+	mi := &file_driver_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -339,7 +476,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{4}
+	return file_driver_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfigureResponse) GetDescription() *Description {
@@ -360,7 +497,7 @@ type MetadataRequest struct {
 
 func (x *MetadataRequest) Reset() {
 	*x = MetadataRequest{}
-	mi := &file_driver_proto_msgTypes[5]
+	mi := &file_driver_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +509,7 @@ func (x *MetadataRequest) String() string {
 func (*MetadataRequest) ProtoMessage() {}
 
 func (x *MetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[5]
+	mi := &file_driver_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +522,7 @@ func (x *MetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetadataRequest.ProtoReflect.Descriptor instead.
 func (*MetadataRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{5}
+	return file_driver_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MetadataRequest) GetClientId() string {
@@ -420,7 +557,7 @@ type AuthServerMetadata struct {
 
 func (x *AuthServerMetadata) Reset() {
 	*x = AuthServerMetadata{}
-	mi := &file_driver_proto_msgTypes[6]
+	mi := &file_driver_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +569,7 @@ func (x *AuthServerMetadata) String() string {
 func (*AuthServerMetadata) ProtoMessage() {}
 
 func (x *AuthServerMetadata) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[6]
+	mi := &file_driver_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +582,7 @@ func (x *AuthServerMetadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthServerMetadata.ProtoReflect.Descriptor instead.
 func (*AuthServerMetadata) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{6}
+	return file_driver_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AuthServerMetadata) GetIssuer() string {
@@ -577,7 +714,7 @@ type StartDeviceRequest struct {
 
 func (x *StartDeviceRequest) Reset() {
 	*x = StartDeviceRequest{}
-	mi := &file_driver_proto_msgTypes[7]
+	mi := &file_driver_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +726,7 @@ func (x *StartDeviceRequest) String() string {
 func (*StartDeviceRequest) ProtoMessage() {}
 
 func (x *StartDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[7]
+	mi := &file_driver_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +739,7 @@ func (x *StartDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartDeviceRequest.ProtoReflect.Descriptor instead.
 func (*StartDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{7}
+	return file_driver_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StartDeviceRequest) GetClientId() string {
@@ -635,7 +772,7 @@ type DeviceAuthorization struct {
 
 func (x *DeviceAuthorization) Reset() {
 	*x = DeviceAuthorization{}
-	mi := &file_driver_proto_msgTypes[8]
+	mi := &file_driver_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +784,7 @@ func (x *DeviceAuthorization) String() string {
 func (*DeviceAuthorization) ProtoMessage() {}
 
 func (x *DeviceAuthorization) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[8]
+	mi := &file_driver_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +797,7 @@ func (x *DeviceAuthorization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceAuthorization.ProtoReflect.Descriptor instead.
 func (*DeviceAuthorization) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{8}
+	return file_driver_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeviceAuthorization) GetDeviceCode() string {
@@ -722,7 +859,7 @@ type PollDeviceRequest struct {
 
 func (x *PollDeviceRequest) Reset() {
 	*x = PollDeviceRequest{}
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +871,7 @@ func (x *PollDeviceRequest) String() string {
 func (*PollDeviceRequest) ProtoMessage() {}
 
 func (x *PollDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +884,7 @@ func (x *PollDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PollDeviceRequest.ProtoReflect.Descriptor instead.
 func (*PollDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{9}
+	return file_driver_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PollDeviceRequest) GetClientId() string {
@@ -777,7 +914,7 @@ type AuthCodeURLRequest struct {
 
 func (x *AuthCodeURLRequest) Reset() {
 	*x = AuthCodeURLRequest{}
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +926,7 @@ func (x *AuthCodeURLRequest) String() string {
 func (*AuthCodeURLRequest) ProtoMessage() {}
 
 func (x *AuthCodeURLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +939,7 @@ func (x *AuthCodeURLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthCodeURLRequest.ProtoReflect.Descriptor instead.
 func (*AuthCodeURLRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{10}
+	return file_driver_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AuthCodeURLRequest) GetClientId() string {
@@ -849,7 +986,7 @@ type AuthCodeURLResponse struct {
 
 func (x *AuthCodeURLResponse) Reset() {
 	*x = AuthCodeURLResponse{}
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +998,7 @@ func (x *AuthCodeURLResponse) String() string {
 func (*AuthCodeURLResponse) ProtoMessage() {}
 
 func (x *AuthCodeURLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +1011,7 @@ func (x *AuthCodeURLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthCodeURLResponse.ProtoReflect.Descriptor instead.
 func (*AuthCodeURLResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{11}
+	return file_driver_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AuthCodeURLResponse) GetUrl() string {
@@ -896,7 +1033,7 @@ type ExchangeRequest struct {
 
 func (x *ExchangeRequest) Reset() {
 	*x = ExchangeRequest{}
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1045,7 @@ func (x *ExchangeRequest) String() string {
 func (*ExchangeRequest) ProtoMessage() {}
 
 func (x *ExchangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1058,7 @@ func (x *ExchangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeRequest.ProtoReflect.Descriptor instead.
 func (*ExchangeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{12}
+	return file_driver_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExchangeRequest) GetClientId() string {
@@ -962,7 +1099,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1111,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1124,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{13}
+	return file_driver_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RefreshRequest) GetClientId() string {
@@ -1018,7 +1155,7 @@ type Token struct {
 
 func (x *Token) Reset() {
 	*x = Token{}
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1167,7 @@ func (x *Token) String() string {
 func (*Token) ProtoMessage() {}
 
 func (x *Token) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1180,7 @@ func (x *Token) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Token.ProtoReflect.Descriptor instead.
 func (*Token) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{14}
+	return file_driver_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Token) GetAccessToken() string {
@@ -1101,7 +1238,7 @@ type ChallengeRequest struct {
 
 func (x *ChallengeRequest) Reset() {
 	*x = ChallengeRequest{}
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1250,7 @@ func (x *ChallengeRequest) String() string {
 func (*ChallengeRequest) ProtoMessage() {}
 
 func (x *ChallengeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1263,7 @@ func (x *ChallengeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeRequest.ProtoReflect.Descriptor instead.
 func (*ChallengeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{15}
+	return file_driver_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ChallengeRequest) GetClientId() string {
@@ -1166,7 +1303,7 @@ type HeaderValues struct {
 
 func (x *HeaderValues) Reset() {
 	*x = HeaderValues{}
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1315,7 @@ func (x *HeaderValues) String() string {
 func (*HeaderValues) ProtoMessage() {}
 
 func (x *HeaderValues) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1328,7 @@ func (x *HeaderValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeaderValues.ProtoReflect.Descriptor instead.
 func (*HeaderValues) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{16}
+	return file_driver_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *HeaderValues) GetValues() []string {
@@ -1213,7 +1350,7 @@ type ChallengeResponse struct {
 
 func (x *ChallengeResponse) Reset() {
 	*x = ChallengeResponse{}
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1362,7 @@ func (x *ChallengeResponse) String() string {
 func (*ChallengeResponse) ProtoMessage() {}
 
 func (x *ChallengeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1375,7 @@ func (x *ChallengeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeResponse.ProtoReflect.Descriptor instead.
 func (*ChallengeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{17}
+	return file_driver_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ChallengeResponse) GetOk() bool {
@@ -1279,7 +1416,7 @@ type IdentityRequest struct {
 
 func (x *IdentityRequest) Reset() {
 	*x = IdentityRequest{}
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1428,7 @@ func (x *IdentityRequest) String() string {
 func (*IdentityRequest) ProtoMessage() {}
 
 func (x *IdentityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1441,7 @@ func (x *IdentityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityRequest.ProtoReflect.Descriptor instead.
 func (*IdentityRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{18}
+	return file_driver_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *IdentityRequest) GetClientId() string {
@@ -1331,7 +1468,7 @@ type IdentityResponse struct {
 
 func (x *IdentityResponse) Reset() {
 	*x = IdentityResponse{}
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1480,7 @@ func (x *IdentityResponse) String() string {
 func (*IdentityResponse) ProtoMessage() {}
 
 func (x *IdentityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1493,7 @@ func (x *IdentityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityResponse.ProtoReflect.Descriptor instead.
 func (*IdentityResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{19}
+	return file_driver_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *IdentityResponse) GetSubject() string {
@@ -1383,7 +1520,7 @@ type RevokeRequest struct {
 
 func (x *RevokeRequest) Reset() {
 	*x = RevokeRequest{}
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1532,7 @@ func (x *RevokeRequest) String() string {
 func (*RevokeRequest) ProtoMessage() {}
 
 func (x *RevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1545,7 @@ func (x *RevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{20}
+	return file_driver_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RevokeRequest) GetClientId() string {
@@ -1433,7 +1570,7 @@ type RevokeResponse struct {
 
 func (x *RevokeResponse) Reset() {
 	*x = RevokeResponse{}
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1582,7 @@ func (x *RevokeResponse) String() string {
 func (*RevokeResponse) ProtoMessage() {}
 
 func (x *RevokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1595,7 @@ func (x *RevokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeResponse.ProtoReflect.Descriptor instead.
 func (*RevokeResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{21}
+	return file_driver_proto_rawDescGZIP(), []int{22}
 }
 
 // ErrorDetail rides in a gRPC status's details so typed errors survive the
@@ -1473,7 +1610,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1622,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1635,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{22}
+	return file_driver_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ErrorDetail) GetSentinel() string {
@@ -1529,7 +1666,7 @@ type OAuthError struct {
 
 func (x *OAuthError) Reset() {
 	*x = OAuthError{}
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1678,7 @@ func (x *OAuthError) String() string {
 func (*OAuthError) ProtoMessage() {}
 
 func (x *OAuthError) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1691,7 @@ func (x *OAuthError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuthError.ProtoReflect.Descriptor instead.
 func (*OAuthError) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{23}
+	return file_driver_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *OAuthError) GetEndpoint() string {
@@ -1610,7 +1747,7 @@ const file_driver_proto_rawDesc = "" +
 	"\x14CapabilitiesResponse\x12\x14\n" +
 	"\x05minor\x18\x01 \x01(\rR\x05minor\x12\x12\n" +
 	"\x04rpcs\x18\x02 \x03(\tR\x04rpcs\x12@\n" +
-	"\vdescription\x18\x03 \x01(\v2\x1e.mcpauth.driver.v1.DescriptionR\vdescription\"\xde\x01\n" +
+	"\vdescription\x18\x03 \x01(\v2\x1e.mcpauth.driver.v1.DescriptionR\vdescription\"\xf6\x02\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x16\n" +
@@ -1618,16 +1755,35 @@ const file_driver_proto_rawDesc = "" +
 	"\x0edefault_scopes\x18\x04 \x03(\tR\rdefaultScopes\x12\x16\n" +
 	"\x06quirks\x18\x05 \x03(\tR\x06quirks\x12\x1b\n" +
 	"\tclient_id\x18\x06 \x01(\tR\bclientId\x12-\n" +
-	"\x12challenge_statuses\x18\a \x03(\x05R\x11challengeStatuses\"\xaa\x02\n" +
+	"\x12challenge_statuses\x18\a \x03(\x05R\x11challengeStatuses\x12\x12\n" +
+	"\x04apis\x18\b \x03(\tR\x04apis\x12-\n" +
+	"\x12verification_hosts\x18\t \x03(\tR\x11verificationHosts\x12#\n" +
+	"\rloopback_host\x18\n" +
+	" \x01(\tR\floopbackHost\x12.\n" +
+	"\x13loopback_port_fixed\x18\v \x01(\bR\x11loopbackPortFixed\"\xa4\x04\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x16\n" +
 	"\x06scopes\x18\x03 \x03(\tR\x06scopes\x12J\n" +
 	"\aoptions\x18\x04 \x03(\v20.mcpauth.driver.v1.ConfigureRequest.OptionsEntryR\aoptions\x12A\n" +
-	"\bmetadata\x18\x05 \x01(\v2%.mcpauth.driver.v1.AuthServerMetadataR\bmetadata\x1a:\n" +
+	"\bmetadata\x18\x05 \x01(\v2%.mcpauth.driver.v1.AuthServerMetadataR\bmetadata\x12#\n" +
+	"\rclient_secret\x18\x06 \x01(\tR\fclientSecret\x12:\n" +
+	"\tendpoints\x18\a \x01(\v2\x1c.mcpauth.driver.v1.EndpointsR\tendpoints\x12W\n" +
+	"\fextra_params\x18\b \x03(\v24.mcpauth.driver.v1.ConfigureRequest.ExtraParamsEntryR\vextraParams\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10ExtraParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x01\n" +
+	"\tEndpoints\x12$\n" +
+	"\rauthorization\x18\x01 \x01(\tR\rauthorization\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x121\n" +
+	"\x14device_authorization\x18\x03 \x01(\tR\x13deviceAuthorization\x12\x1e\n" +
+	"\n" +
+	"revocation\x18\x04 \x01(\tR\n" +
+	"revocation\x12\x1a\n" +
+	"\buserinfo\x18\x05 \x01(\tR\buserinfo\"U\n" +
 	"\x11ConfigureResponse\x12@\n" +
 	"\vdescription\x18\x01 \x01(\v2\x1e.mcpauth.driver.v1.DescriptionR\vdescription\".\n" +
 	"\x0fMetadataRequest\x12\x1b\n" +
@@ -1754,74 +1910,78 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_driver_proto_goTypes = []any{
 	(*CapabilitiesRequest)(nil),  // 0: mcpauth.driver.v1.CapabilitiesRequest
 	(*CapabilitiesResponse)(nil), // 1: mcpauth.driver.v1.CapabilitiesResponse
 	(*Description)(nil),          // 2: mcpauth.driver.v1.Description
 	(*ConfigureRequest)(nil),     // 3: mcpauth.driver.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),    // 4: mcpauth.driver.v1.ConfigureResponse
-	(*MetadataRequest)(nil),      // 5: mcpauth.driver.v1.MetadataRequest
-	(*AuthServerMetadata)(nil),   // 6: mcpauth.driver.v1.AuthServerMetadata
-	(*StartDeviceRequest)(nil),   // 7: mcpauth.driver.v1.StartDeviceRequest
-	(*DeviceAuthorization)(nil),  // 8: mcpauth.driver.v1.DeviceAuthorization
-	(*PollDeviceRequest)(nil),    // 9: mcpauth.driver.v1.PollDeviceRequest
-	(*AuthCodeURLRequest)(nil),   // 10: mcpauth.driver.v1.AuthCodeURLRequest
-	(*AuthCodeURLResponse)(nil),  // 11: mcpauth.driver.v1.AuthCodeURLResponse
-	(*ExchangeRequest)(nil),      // 12: mcpauth.driver.v1.ExchangeRequest
-	(*RefreshRequest)(nil),       // 13: mcpauth.driver.v1.RefreshRequest
-	(*Token)(nil),                // 14: mcpauth.driver.v1.Token
-	(*ChallengeRequest)(nil),     // 15: mcpauth.driver.v1.ChallengeRequest
-	(*HeaderValues)(nil),         // 16: mcpauth.driver.v1.HeaderValues
-	(*ChallengeResponse)(nil),    // 17: mcpauth.driver.v1.ChallengeResponse
-	(*IdentityRequest)(nil),      // 18: mcpauth.driver.v1.IdentityRequest
-	(*IdentityResponse)(nil),     // 19: mcpauth.driver.v1.IdentityResponse
-	(*RevokeRequest)(nil),        // 20: mcpauth.driver.v1.RevokeRequest
-	(*RevokeResponse)(nil),       // 21: mcpauth.driver.v1.RevokeResponse
-	(*ErrorDetail)(nil),          // 22: mcpauth.driver.v1.ErrorDetail
-	(*OAuthError)(nil),           // 23: mcpauth.driver.v1.OAuthError
-	nil,                          // 24: mcpauth.driver.v1.ConfigureRequest.OptionsEntry
-	nil,                          // 25: mcpauth.driver.v1.ChallengeRequest.HeaderEntry
+	(*Endpoints)(nil),            // 4: mcpauth.driver.v1.Endpoints
+	(*ConfigureResponse)(nil),    // 5: mcpauth.driver.v1.ConfigureResponse
+	(*MetadataRequest)(nil),      // 6: mcpauth.driver.v1.MetadataRequest
+	(*AuthServerMetadata)(nil),   // 7: mcpauth.driver.v1.AuthServerMetadata
+	(*StartDeviceRequest)(nil),   // 8: mcpauth.driver.v1.StartDeviceRequest
+	(*DeviceAuthorization)(nil),  // 9: mcpauth.driver.v1.DeviceAuthorization
+	(*PollDeviceRequest)(nil),    // 10: mcpauth.driver.v1.PollDeviceRequest
+	(*AuthCodeURLRequest)(nil),   // 11: mcpauth.driver.v1.AuthCodeURLRequest
+	(*AuthCodeURLResponse)(nil),  // 12: mcpauth.driver.v1.AuthCodeURLResponse
+	(*ExchangeRequest)(nil),      // 13: mcpauth.driver.v1.ExchangeRequest
+	(*RefreshRequest)(nil),       // 14: mcpauth.driver.v1.RefreshRequest
+	(*Token)(nil),                // 15: mcpauth.driver.v1.Token
+	(*ChallengeRequest)(nil),     // 16: mcpauth.driver.v1.ChallengeRequest
+	(*HeaderValues)(nil),         // 17: mcpauth.driver.v1.HeaderValues
+	(*ChallengeResponse)(nil),    // 18: mcpauth.driver.v1.ChallengeResponse
+	(*IdentityRequest)(nil),      // 19: mcpauth.driver.v1.IdentityRequest
+	(*IdentityResponse)(nil),     // 20: mcpauth.driver.v1.IdentityResponse
+	(*RevokeRequest)(nil),        // 21: mcpauth.driver.v1.RevokeRequest
+	(*RevokeResponse)(nil),       // 22: mcpauth.driver.v1.RevokeResponse
+	(*ErrorDetail)(nil),          // 23: mcpauth.driver.v1.ErrorDetail
+	(*OAuthError)(nil),           // 24: mcpauth.driver.v1.OAuthError
+	nil,                          // 25: mcpauth.driver.v1.ConfigureRequest.OptionsEntry
+	nil,                          // 26: mcpauth.driver.v1.ConfigureRequest.ExtraParamsEntry
+	nil,                          // 27: mcpauth.driver.v1.ChallengeRequest.HeaderEntry
 }
 var file_driver_proto_depIdxs = []int32{
 	2,  // 0: mcpauth.driver.v1.CapabilitiesResponse.description:type_name -> mcpauth.driver.v1.Description
-	24, // 1: mcpauth.driver.v1.ConfigureRequest.options:type_name -> mcpauth.driver.v1.ConfigureRequest.OptionsEntry
-	6,  // 2: mcpauth.driver.v1.ConfigureRequest.metadata:type_name -> mcpauth.driver.v1.AuthServerMetadata
-	2,  // 3: mcpauth.driver.v1.ConfigureResponse.description:type_name -> mcpauth.driver.v1.Description
-	8,  // 4: mcpauth.driver.v1.PollDeviceRequest.authorization:type_name -> mcpauth.driver.v1.DeviceAuthorization
-	14, // 5: mcpauth.driver.v1.RefreshRequest.token:type_name -> mcpauth.driver.v1.Token
-	25, // 6: mcpauth.driver.v1.ChallengeRequest.header:type_name -> mcpauth.driver.v1.ChallengeRequest.HeaderEntry
-	14, // 7: mcpauth.driver.v1.IdentityRequest.token:type_name -> mcpauth.driver.v1.Token
-	14, // 8: mcpauth.driver.v1.RevokeRequest.token:type_name -> mcpauth.driver.v1.Token
-	23, // 9: mcpauth.driver.v1.ErrorDetail.oauth:type_name -> mcpauth.driver.v1.OAuthError
-	16, // 10: mcpauth.driver.v1.ChallengeRequest.HeaderEntry.value:type_name -> mcpauth.driver.v1.HeaderValues
-	0,  // 11: mcpauth.driver.v1.Driver.Capabilities:input_type -> mcpauth.driver.v1.CapabilitiesRequest
-	3,  // 12: mcpauth.driver.v1.Driver.Configure:input_type -> mcpauth.driver.v1.ConfigureRequest
-	5,  // 13: mcpauth.driver.v1.Driver.Metadata:input_type -> mcpauth.driver.v1.MetadataRequest
-	7,  // 14: mcpauth.driver.v1.Driver.StartDevice:input_type -> mcpauth.driver.v1.StartDeviceRequest
-	9,  // 15: mcpauth.driver.v1.Driver.PollDevice:input_type -> mcpauth.driver.v1.PollDeviceRequest
-	10, // 16: mcpauth.driver.v1.Driver.AuthCodeURL:input_type -> mcpauth.driver.v1.AuthCodeURLRequest
-	12, // 17: mcpauth.driver.v1.Driver.Exchange:input_type -> mcpauth.driver.v1.ExchangeRequest
-	13, // 18: mcpauth.driver.v1.Driver.Refresh:input_type -> mcpauth.driver.v1.RefreshRequest
-	15, // 19: mcpauth.driver.v1.Driver.Challenge:input_type -> mcpauth.driver.v1.ChallengeRequest
-	18, // 20: mcpauth.driver.v1.Driver.Identity:input_type -> mcpauth.driver.v1.IdentityRequest
-	20, // 21: mcpauth.driver.v1.Driver.Revoke:input_type -> mcpauth.driver.v1.RevokeRequest
-	1,  // 22: mcpauth.driver.v1.Driver.Capabilities:output_type -> mcpauth.driver.v1.CapabilitiesResponse
-	4,  // 23: mcpauth.driver.v1.Driver.Configure:output_type -> mcpauth.driver.v1.ConfigureResponse
-	6,  // 24: mcpauth.driver.v1.Driver.Metadata:output_type -> mcpauth.driver.v1.AuthServerMetadata
-	8,  // 25: mcpauth.driver.v1.Driver.StartDevice:output_type -> mcpauth.driver.v1.DeviceAuthorization
-	14, // 26: mcpauth.driver.v1.Driver.PollDevice:output_type -> mcpauth.driver.v1.Token
-	11, // 27: mcpauth.driver.v1.Driver.AuthCodeURL:output_type -> mcpauth.driver.v1.AuthCodeURLResponse
-	14, // 28: mcpauth.driver.v1.Driver.Exchange:output_type -> mcpauth.driver.v1.Token
-	14, // 29: mcpauth.driver.v1.Driver.Refresh:output_type -> mcpauth.driver.v1.Token
-	17, // 30: mcpauth.driver.v1.Driver.Challenge:output_type -> mcpauth.driver.v1.ChallengeResponse
-	19, // 31: mcpauth.driver.v1.Driver.Identity:output_type -> mcpauth.driver.v1.IdentityResponse
-	21, // 32: mcpauth.driver.v1.Driver.Revoke:output_type -> mcpauth.driver.v1.RevokeResponse
-	22, // [22:33] is the sub-list for method output_type
-	11, // [11:22] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	25, // 1: mcpauth.driver.v1.ConfigureRequest.options:type_name -> mcpauth.driver.v1.ConfigureRequest.OptionsEntry
+	7,  // 2: mcpauth.driver.v1.ConfigureRequest.metadata:type_name -> mcpauth.driver.v1.AuthServerMetadata
+	4,  // 3: mcpauth.driver.v1.ConfigureRequest.endpoints:type_name -> mcpauth.driver.v1.Endpoints
+	26, // 4: mcpauth.driver.v1.ConfigureRequest.extra_params:type_name -> mcpauth.driver.v1.ConfigureRequest.ExtraParamsEntry
+	2,  // 5: mcpauth.driver.v1.ConfigureResponse.description:type_name -> mcpauth.driver.v1.Description
+	9,  // 6: mcpauth.driver.v1.PollDeviceRequest.authorization:type_name -> mcpauth.driver.v1.DeviceAuthorization
+	15, // 7: mcpauth.driver.v1.RefreshRequest.token:type_name -> mcpauth.driver.v1.Token
+	27, // 8: mcpauth.driver.v1.ChallengeRequest.header:type_name -> mcpauth.driver.v1.ChallengeRequest.HeaderEntry
+	15, // 9: mcpauth.driver.v1.IdentityRequest.token:type_name -> mcpauth.driver.v1.Token
+	15, // 10: mcpauth.driver.v1.RevokeRequest.token:type_name -> mcpauth.driver.v1.Token
+	24, // 11: mcpauth.driver.v1.ErrorDetail.oauth:type_name -> mcpauth.driver.v1.OAuthError
+	17, // 12: mcpauth.driver.v1.ChallengeRequest.HeaderEntry.value:type_name -> mcpauth.driver.v1.HeaderValues
+	0,  // 13: mcpauth.driver.v1.Driver.Capabilities:input_type -> mcpauth.driver.v1.CapabilitiesRequest
+	3,  // 14: mcpauth.driver.v1.Driver.Configure:input_type -> mcpauth.driver.v1.ConfigureRequest
+	6,  // 15: mcpauth.driver.v1.Driver.Metadata:input_type -> mcpauth.driver.v1.MetadataRequest
+	8,  // 16: mcpauth.driver.v1.Driver.StartDevice:input_type -> mcpauth.driver.v1.StartDeviceRequest
+	10, // 17: mcpauth.driver.v1.Driver.PollDevice:input_type -> mcpauth.driver.v1.PollDeviceRequest
+	11, // 18: mcpauth.driver.v1.Driver.AuthCodeURL:input_type -> mcpauth.driver.v1.AuthCodeURLRequest
+	13, // 19: mcpauth.driver.v1.Driver.Exchange:input_type -> mcpauth.driver.v1.ExchangeRequest
+	14, // 20: mcpauth.driver.v1.Driver.Refresh:input_type -> mcpauth.driver.v1.RefreshRequest
+	16, // 21: mcpauth.driver.v1.Driver.Challenge:input_type -> mcpauth.driver.v1.ChallengeRequest
+	19, // 22: mcpauth.driver.v1.Driver.Identity:input_type -> mcpauth.driver.v1.IdentityRequest
+	21, // 23: mcpauth.driver.v1.Driver.Revoke:input_type -> mcpauth.driver.v1.RevokeRequest
+	1,  // 24: mcpauth.driver.v1.Driver.Capabilities:output_type -> mcpauth.driver.v1.CapabilitiesResponse
+	5,  // 25: mcpauth.driver.v1.Driver.Configure:output_type -> mcpauth.driver.v1.ConfigureResponse
+	7,  // 26: mcpauth.driver.v1.Driver.Metadata:output_type -> mcpauth.driver.v1.AuthServerMetadata
+	9,  // 27: mcpauth.driver.v1.Driver.StartDevice:output_type -> mcpauth.driver.v1.DeviceAuthorization
+	15, // 28: mcpauth.driver.v1.Driver.PollDevice:output_type -> mcpauth.driver.v1.Token
+	12, // 29: mcpauth.driver.v1.Driver.AuthCodeURL:output_type -> mcpauth.driver.v1.AuthCodeURLResponse
+	15, // 30: mcpauth.driver.v1.Driver.Exchange:output_type -> mcpauth.driver.v1.Token
+	15, // 31: mcpauth.driver.v1.Driver.Refresh:output_type -> mcpauth.driver.v1.Token
+	18, // 32: mcpauth.driver.v1.Driver.Challenge:output_type -> mcpauth.driver.v1.ChallengeResponse
+	20, // 33: mcpauth.driver.v1.Driver.Identity:output_type -> mcpauth.driver.v1.IdentityResponse
+	22, // 34: mcpauth.driver.v1.Driver.Revoke:output_type -> mcpauth.driver.v1.RevokeResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1835,7 +1995,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

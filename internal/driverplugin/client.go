@@ -41,12 +41,21 @@ type Client struct {
 
 // Connect asks the plugin for its capabilities and configures it.
 func Connect(ctx context.Context, rpc pb.DriverClient, cfg provider.DriverConfig) (*Client, error) {
-	if _, err := rpc.Capabilities(ctx, &pb.CapabilitiesRequest{HostMinor: ProtocolMinor}); err != nil {
+	pre, err := rpc.Capabilities(ctx, &pb.CapabilitiesRequest{HostMinor: ProtocolMinor})
+	if err != nil {
 		return nil, decode("Capabilities", err)
+	}
+	// A plugin older than minor 2 would silently drop these and then fail
+	// at login (Google without its secret): refuse it now, naming why.
+	if pre.GetMinor() < 2 && (cfg.ClientSecret != "" || !cfg.Endpoints.IsZero() || len(cfg.ExtraParams) > 0) {
+		return nil, fmt.Errorf("driverplugin: the plugin speaks protocol minor %d, which cannot carry client_secret, endpoints or extra_params (minor 2 can); rebuild it with this mcpauth's sdk/driver", pre.GetMinor())
 	}
 	resp, err := rpc.Configure(ctx, &pb.ConfigureRequest{
 		Issuer: cfg.Issuer, ClientId: cfg.ClientID, Scopes: cfg.Scopes, Options: cfg.Options,
-		Metadata: toProtoMetadata(cfg.Metadata),
+		Metadata:     toProtoMetadata(cfg.Metadata),
+		ClientSecret: cfg.ClientSecret,
+		Endpoints:    toProtoEndpoints(cfg.Endpoints),
+		ExtraParams:  cfg.ExtraParams,
 	})
 	if err != nil {
 		return nil, decode("Configure", err)

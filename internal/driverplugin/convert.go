@@ -21,7 +21,8 @@ func toProtoDescription(d provider.Description) *pb.Description {
 		statuses[i] = int32(s)
 	}
 	return &pb.Description{Name: d.Name, Version: d.Version, Grants: grants,
-		DefaultScopes: d.DefaultScopes, Quirks: d.Quirks, ClientId: d.ClientID, ChallengeStatuses: statuses}
+		DefaultScopes: d.DefaultScopes, Quirks: d.Quirks, ClientId: d.ClientID, ChallengeStatuses: statuses,
+		Apis: d.APIs, VerificationHosts: d.VerificationHosts, LoopbackHost: d.LoopbackHost, LoopbackPortFixed: d.LoopbackPortFixed}
 }
 
 func fromProtoDescription(d *pb.Description) provider.Description {
@@ -34,7 +35,21 @@ func fromProtoDescription(d *pb.Description) provider.Description {
 		statuses = append(statuses, int(s))
 	}
 	return provider.Description{Name: d.GetName(), Version: d.GetVersion(), Grants: grants,
-		DefaultScopes: d.GetDefaultScopes(), Quirks: d.GetQuirks(), ClientID: d.GetClientId(), ChallengeStatuses: statuses}
+		DefaultScopes: d.GetDefaultScopes(), Quirks: d.GetQuirks(), ClientID: d.GetClientId(), ChallengeStatuses: statuses,
+		APIs: d.GetApis(), VerificationHosts: d.GetVerificationHosts(), LoopbackHost: d.GetLoopbackHost(), LoopbackPortFixed: d.GetLoopbackPortFixed()}
+}
+
+func toProtoEndpoints(e provider.Endpoints) *pb.Endpoints {
+	if e.IsZero() {
+		return nil
+	}
+	return &pb.Endpoints{Authorization: e.Authorization, Token: e.Token, DeviceAuthorization: e.DeviceAuthorization,
+		Revocation: e.Revocation, Userinfo: e.Userinfo}
+}
+
+func fromProtoEndpoints(e *pb.Endpoints) provider.Endpoints {
+	return provider.Endpoints{Authorization: e.GetAuthorization(), Token: e.GetToken(), DeviceAuthorization: e.GetDeviceAuthorization(),
+		Revocation: e.GetRevocation(), Userinfo: e.GetUserinfo()}
 }
 
 func toProtoMetadata(m *provider.AuthServerMetadata) *pb.AuthServerMetadata {

@@ -17,10 +17,12 @@ import (
 // Protocol versions. ProtocolVersion is negotiated by go-plugin
 // (VersionedPlugins): a plugin speaking another major version is refused at
 // the handshake. ProtocolMinor grows with additive changes, which a host
-// detects through Capabilities. Minor 1 added Revoke.
+// detects through Capabilities. Minor 1 added Revoke; minor 2 the client
+// secret, endpoint overrides and extra parameters in Configure, and the API
+// origins, shown-URL hosts and loopback rules in Description.
 const (
 	ProtocolVersion = 1
-	ProtocolMinor   = 1
+	ProtocolMinor   = 2
 	// PluginName is the name the driver service is dispensed under.
 	PluginName = "driver"
 )

@@ -98,6 +98,10 @@ func (s *Server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 		Scopes:   req.GetScopes(),
 		Options:  req.GetOptions(),
 		Metadata: fromProtoMetadata(req.GetMetadata()),
+
+		ClientSecret: req.GetClientSecret(),
+		Endpoints:    fromProtoEndpoints(req.GetEndpoints()),
+		ExtraParams:  req.GetExtraParams(),
 	}
 	d, err := s.factory(ctx, cfg)
 	if err != nil {
