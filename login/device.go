@@ -84,9 +84,25 @@ func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da
 	if !da.ExpiresAt.IsZero() {
 		total = da.ExpiresAt.Sub(start)
 	}
+	// An interval longer than half the code's lifetime (a server asking for
+	// a year) would leave no poll before the code expires: cap it there, so
+	// the user who approves in time still gets logged in.
+	capInterval := func(i time.Duration) time.Duration {
+		if total > 0 && i > total/2 {
+			return max(total/2, time.Second)
+		}
+		return i
+	}
+	interval = capInterval(interval)
 	var lastTransient error
 	for polls, failures := 0, 0; ; {
-		if err := sleep(ctx, backoff(interval, failures)); err != nil {
+		wait := backoff(interval, failures)
+		if !da.ExpiresAt.IsZero() {
+			// A wait past the code's expiry is pointless: an absurd interval
+			// (a year) must not hang the login beyond the code's lifetime.
+			wait = min(wait, max(0, da.ExpiresAt.Sub(now())))
+		}
+		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("login: device login stopped: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
@@ -114,6 +130,7 @@ func (p *DevicePoller) Poll(ctx context.Context, d provider.DeviceAuthorizer, da
 			if errors.As(err, &oe) && oe.Interval > interval {
 				interval = oe.Interval
 			}
+			interval = capInterval(interval)
 		case provider.IsTransient(err):
 			failures++
 			lastTransient = err

@@ -89,8 +89,8 @@ func TestDevicePollerTiming(t *testing.T) {
 		{name: "access_denied ends", answers: []error{pending, oauthErr("access_denied")}, wantSleeps: s(5, 5), wantErr: provider.ErrAccessDenied},
 		{name: "expired_token from server ends", answers: []error{oauthErr("expired_token")}, wantSleeps: s(5), wantErr: provider.ErrExpiredToken},
 		{name: "unknown error code ends", answers: []error{oauthErr("server_error")}, wantSleeps: s(5)},
-		{name: "local expiry: no request after the device code expired", interval: 4 * time.Second, expiresIn: 10 * time.Second,
-			answers: []error{pending, pending, pending}, wantSleeps: s(4, 4, 4), wantErr: provider.ErrExpiredToken},
+		{name: "local expiry: no request after the device code expired (the last wait ends at the expiry)", interval: 4 * time.Second, expiresIn: 10 * time.Second,
+			answers: []error{pending, pending, pending}, wantSleeps: s(4, 4, 2), wantErr: provider.ErrExpiredToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func TestDevicePollerRetriesTransient(t *testing.T) {
 		{name: "backoff capped", expiresIn: time.Hour,
 			answers: []error{errTimeout, errTimeout, errTimeout, errTimeout, errTimeout, nil}, wantSleeps: s(5, 10, 20, 40, 60, 60), wantPolls: 6},
 		{name: "lifetime bounds the retries", expiresIn: 30 * time.Second,
-			answers: []error{err503, err503, err503}, wantSleeps: s(5, 10, 20), wantPolls: 2, wantErr: provider.ErrExpiredToken},
+			answers: []error{err503, err503, err503}, wantSleeps: s(5, 10, 15), wantPolls: 2, wantErr: provider.ErrExpiredToken}, // the last wait ends at the expiry
 		{name: "without a lifetime, consecutive failures are bounded",
 			answers:    []error{errTimeout, errTimeout, errTimeout, errTimeout, errTimeout, errTimeout, errTimeout, errTimeout},
 			wantSleeps: s(5, 10, 20, 40, 60, 60, 60, 60), wantPolls: 8, wantErr: os.ErrDeadlineExceeded},

@@ -26,6 +26,10 @@ type Token struct {
 	// Expiry is when the access token expires; zero if the server gave no
 	// expires_in (GitHub OAuth App tokens do not expire).
 	Expiry time.Time
+	// IssuedAt is when the host obtained the token (the token store sets
+	// it); zero if unknown. It only shortens the expiry leeway of
+	// short-lived tokens (ValidAt).
+	IssuedAt time.Time
 	// Scopes are the scopes granted. RFC 6749 §5.1: a server may omit scope
 	// when it granted exactly what was asked; the grant engines then fill in
 	// the requested scopes.
@@ -36,12 +40,22 @@ type Token struct {
 // token is not sent in the last seconds of its life and refused in flight.
 const expiryLeeway = 30 * time.Second
 
-// ValidAt reports whether the access token is present and not about to expire at now.
+// ValidAt reports whether the access token is present and not about to
+// expire at now. The leeway is 30 s, or half the token's lifetime when that
+// is shorter (from IssuedAt, when known): a token that lives 30 s or less
+// would otherwise never count as valid and be refreshed on every use.
 func (t *Token) ValidAt(now time.Time) bool {
 	if t == nil || t.AccessToken == "" {
 		return false
 	}
-	return t.Expiry.IsZero() || now.Add(expiryLeeway).Before(t.Expiry)
+	if t.Expiry.IsZero() {
+		return true
+	}
+	leeway := expiryLeeway
+	if !t.IssuedAt.IsZero() {
+		leeway = min(leeway, t.Expiry.Sub(t.IssuedAt)/2)
+	}
+	return now.Add(leeway).Before(t.Expiry)
 }
 
 // HasScopes reports whether every scope in want was granted.

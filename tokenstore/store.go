@@ -118,6 +118,9 @@ func (s *Store) Save(ctx context.Context, k Key, t *provider.Token, displayName 
 	if t == nil {
 		return fmt.Errorf("tokenstore: %s: save: no token", k)
 	}
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = s.now()
+	}
 	e := &entry{tok: t, displayName: displayName, loggedInAt: s.now()}
 	s.set(k, e)
 	if s.Backend == nil {
@@ -333,6 +336,9 @@ func (s *Store) refresh(ctx context.Context, k Key, r provider.Refresher) (*prov
 	}
 	if t.IDToken == "" {
 		t.IDToken = old.IDToken
+	}
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = s.now()
 	}
 	e := &entry{tok: t, displayName: cur.displayName, loggedInAt: cur.loggedInAt}
 	if s.Backend != nil {

@@ -129,10 +129,21 @@ func TestTokenStoreValidAndMissing(t *testing.T) {
 	if tok, err := s.Token(context.Background(), k, r); err != nil || tok.AccessToken != "at" || r.calls.Load() != 0 {
 		t.Fatalf("valid token: %v %v, refreshes %d", tok, err, r.calls.Load())
 	}
-	// Within the expiry leeway the token counts as expired.
-	s.Put(k, &provider.Token{AccessToken: "at", Expiry: now.Add(10 * time.Second)})
+	// Within the expiry leeway (30 s for a long-lived token) the token
+	// counts as expired.
+	s.Put(k, &provider.Token{AccessToken: "at", IssuedAt: now.Add(-time.Hour), Expiry: now.Add(10 * time.Second)})
 	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, provider.ErrRefreshFailed) {
 		t.Fatalf("expiring token without refresh: %v", err)
+	}
+	// A token that lives 2 s is valid for its first half, not refreshed on
+	// every use (the leeway is half its lifetime).
+	s.Put(k, &provider.Token{AccessToken: "short", Expiry: now.Add(2 * time.Second)})
+	if tok, err := s.Token(context.Background(), k, r); err != nil || tok.AccessToken != "short" || r.calls.Load() != 0 {
+		t.Fatalf("fresh short-lived token: %v %v, refreshes %d", tok, err, r.calls.Load())
+	}
+	now = now.Add(1100 * time.Millisecond)
+	if _, err := s.Token(context.Background(), k, nil); !errors.Is(err, provider.ErrRefreshFailed) {
+		t.Fatalf("short-lived token past half its life: %v", err)
 	}
 	// A token without expiry (GitHub OAuth App) stays valid.
 	s.Put(k, &provider.Token{AccessToken: "forever"})

@@ -31,12 +31,18 @@ func (d *Driver) StartDevice(ctx context.Context, scopes []string) (*provider.De
 	if err := checkVerificationURI(m.Issuer, r.VerificationURI); err != nil {
 		return nil, err
 	}
+	// x/oauth2 computes Expiry from time.Now; rebase it on the driver's
+	// clock, which the host's poller shares (tests inject both).
+	expires := time.Time{}
+	if !r.Expiry.IsZero() {
+		expires = d.cfg.Now().Add(time.Until(r.Expiry))
+	}
 	return &provider.DeviceAuthorization{
 		DeviceCode:              r.DeviceCode,
 		UserCode:                r.UserCode,
 		VerificationURI:         r.VerificationURI,
 		VerificationURIComplete: r.VerificationURIComplete,
-		ExpiresAt:               r.Expiry,
+		ExpiresAt:               expires,
 		Interval:                time.Duration(r.Interval) * time.Second,
 		Scopes:                  scopes,
 	}, nil

@@ -161,7 +161,6 @@ func TestFaultTable(t *testing.T) {
 		},
 		{
 			name: "device response interval 1 year, expires_in 300",
-			bug:  "login.DevicePoller sleeps the full interval even past the device code's expiry",
 			expect: "no wait longer than the code's remaining lifetime; the login ends within expires_in " +
 				"(the user approved, so one poll before expiry gets the token)",
 			run: func(t *testing.T, w *world) string {
@@ -401,7 +400,6 @@ func TestFaultTable(t *testing.T) {
 		{
 			name:   "clock skew +10 min on every injected clock (driver, poller, store)",
 			opts:   worldOptions{skew: 10 * time.Minute},
-			bug:    "oidc.Driver.StartDevice takes ExpiresAt from x/oauth2 (time.Now), not Config.Now, so a poller on the same skewed clock sees the code expired",
 			expect: "login succeeds; the token is valid on that clock (0 refreshes)",
 			run: func(t *testing.T, w *world) string {
 				ctx := t.Context()
