@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -45,11 +46,23 @@ func BuiltinPluginSpec(providerName, driverName string, cfg provider.DriverConfi
 	if err != nil {
 		return PluginSpec{}, err
 	}
-	return PluginSpec{
+	spec := PluginSpec{
 		Provider: providerName,
 		Path:     s.path,
 		SHA256:   slices.Clone(s.sha256),
 		ExtraEnv: []string{driverplugin.BuiltinDriverEnv + "=" + driverName},
 		Config:   cfg,
-	}, nil
+	}
+	// A built-in driver is this binary's own code: the verification hosts
+	// it declares (Entra's microsoft.com, Google's www.google.com) count in
+	// the host's check of its login URLs. Building it makes no request.
+	if f, ok := driverplugin.BuiltinFactory(driverName); ok {
+		if d, err := f(context.Background(), cfg); err == nil {
+			spec.VerificationHosts = d.Describe().VerificationHosts
+			if di, ok := d.(interface{ Issuer() string }); ok {
+				spec.Issuer = di.Issuer()
+			}
+		}
+	}
+	return spec, nil
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,12 +10,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	pb "github.com/mcpauth/mcpauth/internal/driverpb"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
@@ -28,6 +32,13 @@ const (
 	// maxRestartBackoff caps the wait before restarting a plugin that keeps
 	// crashing (100 ms doubling per consecutive failure).
 	maxRestartBackoff = 5 * time.Second
+	// stopGrace is how long a plugin has to exit after go-plugin asks it to,
+	// before its whole process group is killed; go-plugin itself waits 2 s.
+	stopGrace = 3 * time.Second
+	// execRetries bounds restarts of an exec that failed with ETXTBSY: a
+	// fork elsewhere in the process can briefly hold the fd of the copy
+	// just written (golang/go#22315).
+	execRetries = 3
 )
 
 // allowedEnv are the host environment variables every plugin sees: enough
@@ -59,23 +70,41 @@ type PluginSpec struct {
 	Config provider.DriverConfig
 	// Logger receives plugin logs; nil means stderr.
 	Logger hclog.Logger
+	// RPCTimeout bounds each call to the plugin, whatever the caller's
+	// deadline; a plugin that takes longer is stopped and restarted on the
+	// next call. Zero means driverplugin.DefaultRPCTimeout (60 s).
+	RPCTimeout time.Duration
+	// VerificationHosts are further hosts a login URL from the plugin may
+	// name, beyond the configured issuer's host and registrable domain.
+	VerificationHosts []string
+	// Issuer is what the plugin's metadata must name when it differs from
+	// Config.Issuer (set by BuiltinPluginSpec for drivers that derive it).
+	Issuer string
 }
 
 // supervisor runs one plugin process: it starts it lazily on the first call,
 // verifies its checksum before every start, turns a crash into a clear error
 // on the call in flight and restarts it (with backoff) on the next call.
 type supervisor struct {
-	spec PluginSpec
+	spec   PluginSpec
+	logger hclog.Logger // the spec's, or stderr; set once, by newSupervisor
 
 	mu       sync.Mutex
 	proc     *plugin.Client
+	pgid     int // the plugin's process group (its PID), killed with it
 	conn     *driverplugin.Client
 	failures int // consecutive start failures and crashes
 	lastFail time.Time
 	closed   bool
 }
 
-func newSupervisor(spec PluginSpec) *supervisor { return &supervisor{spec: spec} }
+func newSupervisor(spec PluginSpec) *supervisor {
+	logger := spec.Logger
+	if logger == nil {
+		logger = hclog.New(&hclog.LoggerOptions{Name: "mcpauth.plugin." + spec.Provider, Output: os.Stderr, Level: hclog.Info})
+	}
+	return &supervisor{spec: spec, logger: logger}
+}
 
 // errClosed: the registry was closed.
 var errClosed = errors.New("registry: closed")
@@ -91,8 +120,7 @@ func (s *supervisor) client(ctx context.Context) (*driverplugin.Client, error) {
 		return s.conn, nil
 	}
 	if s.proc != nil { // crashed since the last call
-		s.proc.Kill()
-		s.proc, s.conn = nil, nil
+		s.stop(true)
 	}
 	if s.failures > 0 {
 		backoff := min(100*time.Millisecond<<min(s.failures-1, 10), maxRestartBackoff)
@@ -106,64 +134,239 @@ func (s *supervisor) client(ctx context.Context) (*driverplugin.Client, error) {
 			}
 		}
 	}
-	proc, conn, err := s.start(ctx)
-	if err != nil {
+	if err := s.start(ctx); err != nil {
 		s.failures++
 		s.lastFail = time.Now()
 		return nil, err
 	}
-	s.proc, s.conn = proc, conn
-	return conn, nil
+	return s.conn, nil
 }
 
-func (s *supervisor) start(ctx context.Context) (*plugin.Client, *driverplugin.Client, error) {
-	name := fmt.Sprintf("driver plugin for provider %q (%s)", s.spec.Provider, s.spec.Path)
+// log is the plugin's logger: the spec's, or stderr.
+func (s *supervisor) log() hclog.Logger { return s.logger }
+
+func (s *supervisor) name() string {
+	return fmt.Sprintf("driver plugin for provider %q (%s)", s.spec.Provider, s.spec.Path)
+}
+
+// start verifies, starts and configures the plugin; s.mu is held. On
+// success s.proc, s.pgid and s.conn are set; on failure nothing runs.
+func (s *supervisor) start(ctx context.Context) error {
+	name := s.name()
 	if len(s.spec.SHA256) != sha256.Size {
-		return nil, nil, fmt.Errorf("registry: %s: no sha256 configured; run `mcpauth plugin hash %s` and add it as plugin.sha256", name, s.spec.Path)
+		return fmt.Errorf("registry: %s: no sha256 configured; run `mcpauth plugin hash %s` and add it as plugin.sha256", name, s.spec.Path)
 	}
-	if got, err := fileSHA256(s.spec.Path); err != nil {
-		return nil, nil, fmt.Errorf("registry: %s: %w", name, err)
-	} else if !strings.EqualFold(got, hex.EncodeToString(s.spec.SHA256)) {
-		return nil, nil, fmt.Errorf("registry: %s: checksum mismatch: the file's sha256 is %s but the config says %s; it was not started. If you updated the plugin on purpose, run `mcpauth plugin hash %s` and update plugin.sha256",
-			name, got, hex.EncodeToString(s.spec.SHA256), s.spec.Path)
+	if err := driverplugin.CheckNotWritableByOthers(s.spec.Path); err != nil {
+		return fmt.Errorf("registry: %s: refusing to run it: %w", name, err)
 	}
-	logger := s.spec.Logger
-	if logger == nil {
-		logger = hclog.New(&hclog.LoggerOptions{Name: "mcpauth.plugin." + s.spec.Provider, Output: os.Stderr, Level: hclog.Info})
-	}
-	cmd := exec.Command(s.spec.Path, s.spec.Args...)
-	cmd.Env = pluginEnv(s.spec.Env, s.spec.ExtraEnv)
-	proc := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  driverplugin.Handshake,
-		VersionedPlugins: driverplugin.Plugins(nil),
-		Cmd:              cmd,
-		SecureConfig:     &plugin.SecureConfig{Checksum: s.spec.SHA256, Hash: sha256.New()},
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		StartTimeout:     pluginStartTimeout,
-		Logger:           logger,
-		// A plugin's stray prints go to our stderr, never to stdout, which
-		// belongs to JSON-RPC.
-		SyncStdout: logWriter{logger, "stdout"},
-		SyncStderr: logWriter{logger, "stderr"},
-	})
-	rpc, err := proc.Client()
+	exe, err := verifiedCopy(s.spec.Path, s.spec.SHA256)
 	if err != nil {
-		proc.Kill()
-		return nil, nil, fmt.Errorf("registry: %s failed to start: %s", name, explainStartError(err))
+		return fmt.Errorf("registry: %s: %w", name, err)
+	}
+	logger := s.log()
+	var (
+		proc *plugin.Client
+		cmd  *exec.Cmd
+		rpc  plugin.ClientProtocol
+	)
+	for try := 1; ; try++ {
+		cmd = exec.Command(exe, s.spec.Args...)
+		cmd.Env = pluginEnv(s.spec.Env, s.spec.ExtraEnv)
+		driverplugin.IsolateProcessGroup(cmd)
+		proc = plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig:  driverplugin.Handshake,
+			VersionedPlugins: driverplugin.Plugins(nil),
+			Cmd:              cmd,
+			// go-plugin hashes the private copy it is about to exec: the
+			// same bytes verifiedCopy checked, which nobody else can write.
+			SecureConfig:     &plugin.SecureConfig{Checksum: s.spec.SHA256, Hash: sha256.New()},
+			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+			AutoMTLS:         true,
+			SkipHostEnv:      true,
+			StartTimeout:     pluginStartTimeout,
+			Logger:           logger,
+			// go-plugin raises gRPC's message limits to 2 GiB; a plugin's
+			// answer must not make the host buffer that much.
+			GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+				grpc.MaxCallRecvMsgSize(driverplugin.MaxMessageSize), grpc.MaxCallSendMsgSize(driverplugin.MaxMessageSize))},
+			// A plugin's stray prints go to our stderr, never to stdout, which
+			// belongs to JSON-RPC.
+			SyncStdout: logWriter{logger, "stdout"},
+			SyncStderr: logWriter{logger, "stderr"},
+		})
+		rpc, err = proc.Client()
+		if err == nil {
+			break
+		}
+		pgid := 0
+		if cmd.Process != nil {
+			pgid = cmd.Process.Pid
+		}
+		stopPlugin(proc, pgid, true, logger)
+		if !errors.Is(err, syscall.ETXTBSY) || try == execRetries {
+			return fmt.Errorf("registry: %s failed to start: %s", name, explainStartError(err))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.proc, s.pgid = proc, cmd.Process.Pid
+	fail := func(err error) error {
+		s.stop(true)
+		return err
 	}
 	raw, err := rpc.Dispense(driverplugin.PluginName)
 	if err != nil {
-		proc.Kill()
-		return nil, nil, fmt.Errorf("registry: %s: %w", name, err)
+		return fail(fmt.Errorf("registry: %s: %w", name, err))
 	}
-	conn, err := driverplugin.Connect(ctx, raw.(pb.DriverClient), s.spec.Config)
+	dc, ok := raw.(pb.DriverClient)
+	if !ok {
+		return fail(fmt.Errorf("registry: %s: go-plugin dispensed a %T, not a driver client", name, raw))
+	}
+	conn, err := driverplugin.Connect(ctx, dc, s.spec.Config,
+		driverplugin.ConnectOptions{RPCTimeout: s.spec.RPCTimeout, VerificationHosts: s.spec.VerificationHosts, Issuer: s.spec.Issuer})
 	if err != nil {
-		proc.Kill()
-		return nil, nil, fmt.Errorf("registry: %s: configuring the driver: %w", name, err)
+		if driverplugin.IsTransport(err) {
+			return fail(s.transportError("Configure", err))
+		}
+		return fail(fmt.Errorf("registry: %s: configuring the driver: %w", name, err))
 	}
-	return proc, conn, nil
+	s.conn = conn
+	return nil
+}
+
+// transportError says what became of a plugin that failed a call: it died,
+// or it did not answer in time and was stopped.
+func (s *supervisor) transportError(rpc string, err error) error {
+	var te *driverplugin.TransportError
+	if errors.As(err, &te) && te.Timeout > 0 {
+		return fmt.Errorf("registry: %s did not answer %s within %s and was stopped; it will be restarted on the next call: %w",
+			s.name(), rpc, te.Timeout, err)
+	}
+	return fmt.Errorf("registry: %s died during %s; it will be restarted on the next call: %w", s.name(), rpc, err)
+}
+
+// stop ends the running plugin and every process it started; s.mu is held.
+// force kills at once (a plugin that crashed or hung has nothing to say).
+func (s *supervisor) stop(force bool) {
+	if s.proc == nil {
+		return
+	}
+	stopPlugin(s.proc, s.pgid, force, s.log())
+	s.proc, s.pgid, s.conn = nil, 0, nil
+}
+
+// stopPlugin asks go-plugin to end proc and kills its process group, so
+// that children the plugin started die with it. go-plugin's Kill waits
+// until the plugin's output pipes close, which a child holding them would
+// delay forever: the group is killed after stopGrace, or at once when
+// force is set. A child that left the group (setsid) and still holds the
+// pipes cannot be found; Kill is then abandoned after a second grace
+// period, with a warning, rather than hanging the host.
+func stopPlugin(proc *plugin.Client, pgid int, force bool, logger hclog.Logger) {
+	if force {
+		driverplugin.KillProcessGroup(pgid)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		proc.Kill()
+	}()
+	grace := time.NewTimer(stopGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		driverplugin.KillProcessGroup(pgid)
+		grace.Reset(stopGrace)
+		select {
+		case <-done:
+		case <-grace.C:
+			logger.Warn("plugin left processes outside its process group that hold its output; giving up waiting for them", "pgid", pgid)
+			return
+		}
+	}
+	// Children that closed their output are still in the group.
+	driverplugin.KillProcessGroup(pgid)
+}
+
+// pluginCacheDir is where verified copies of plugins are run from: a
+// directory only this user can write (see verifiedCopy). It lives under
+// os.UserCacheDir so that copies are reused across runs (they are named by
+// checksum), or in a per-process temporary directory when there is none.
+var pluginCacheDir = sync.OnceValues(func() (string, error) {
+	dir := ""
+	if base, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(base, "mcpauth", "plugins")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			dir = ""
+		}
+	}
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "mcpauth-plugins-"); err != nil {
+			return "", fmt.Errorf("registry: creating a private directory for plugins: %w", err)
+		}
+	}
+	// MkdirAll keeps the mode of a directory that exists: insist on 0700.
+	if fi, err := os.Lstat(dir); err != nil {
+		return "", fmt.Errorf("registry: plugin cache: %w", err)
+	} else if !fi.IsDir() {
+		return "", fmt.Errorf("registry: plugin cache %q is not a directory", dir)
+	} else if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", fmt.Errorf("registry: plugin cache %q: %w", dir, err)
+		}
+	}
+	if err := driverplugin.CheckNotWritableByOthers(dir); err != nil {
+		return "", fmt.Errorf("registry: plugin cache: %w", err)
+	}
+	return dir, nil
+})
+
+// verifiedCopy copies the plugin at path into the private plugin cache,
+// hashing the bytes as it copies, and returns the copy's path when their
+// sha256 is want. The copy is what runs.
+//
+// Hashing a file and then exec'ing it by path runs whatever is at that path
+// at exec time, which someone able to write the plugin's directory can swap
+// in between. A copy in a directory only this user can write closes the
+// gap for binaries and scripts alike; hashing through an open fd and
+// exec'ing /proc/self/fd/N would be Linux-only and fails for scripts, whose
+// interpreter opens the path after the close-on-exec fd is gone.
+func verifiedCopy(path string, want []byte) (string, error) {
+	dir, err := pluginCacheDir()
+	if err != nil {
+		return "", err
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, ".copy-*")
+	if err != nil {
+		return "", fmt.Errorf("copying the plugin to run it: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, h), in)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("copying the plugin to run it: %w", err)
+	}
+	if got := h.Sum(nil); !bytes.Equal(got, want) {
+		return "", fmt.Errorf("checksum mismatch: the file's sha256 is %s but the config says %s; it was not started. If you updated the plugin on purpose, run `mcpauth plugin hash %s` and update plugin.sha256",
+			hex.EncodeToString(got), hex.EncodeToString(want), path)
+	}
+	if err := os.Chmod(tmp.Name(), 0o500); err != nil {
+		return "", fmt.Errorf("copying the plugin to run it: %w", err)
+	}
+	exe := filepath.Join(dir, hex.EncodeToString(want))
+	if err := os.Rename(tmp.Name(), exe); err != nil {
+		return "", fmt.Errorf("copying the plugin to run it: %w", err)
+	}
+	return exe, nil
 }
 
 // explainStartError turns go-plugin's start errors into advice.
@@ -174,7 +377,9 @@ func explainStartError(err error) string {
 		return "checksum mismatch (the file changed after it was checked); it was not started"
 	case strings.Contains(msg, "incompatible API version"):
 		return fmt.Sprintf("%s: it speaks another version of the mcpauth driver protocol than this host (version %d); rebuild it against a compatible github.com/mcpauth/mcpauth/sdk/driver", msg, driverplugin.ProtocolVersion)
-	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"):
+	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "unknown address type"), strings.Contains(msg, "unsupported plugin protocol"),
+		strings.Contains(msg, "error parsing"):
 		return fmt.Sprintf("%s: it is not an mcpauth driver plugin, or it failed at start-up (its stderr is in the log above); a driver's main must call driver.Serve from github.com/mcpauth/mcpauth/sdk/driver", msg)
 	}
 	return msg
@@ -193,7 +398,8 @@ func (s *supervisor) pid() int {
 	return 0
 }
 
-// crashed records that the plugin died during a call.
+// crashed records that the plugin died or hung during a call, and stops
+// what is left of it.
 func (s *supervisor) crashed(conn *driverplugin.Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,10 +408,7 @@ func (s *supervisor) crashed(conn *driverplugin.Client) {
 	}
 	s.failures++
 	s.lastFail = time.Now()
-	if s.proc != nil {
-		s.proc.Kill()
-	}
-	s.proc, s.conn = nil, nil
+	s.stop(true)
 }
 
 // succeeded resets the backoff after a call went through.
@@ -220,10 +423,7 @@ func (s *supervisor) kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.proc != nil {
-		s.proc.Kill()
-		s.proc, s.conn = nil, nil
-	}
+	s.stop(false)
 }
 
 func pluginEnv(granted, extra []string) []string {

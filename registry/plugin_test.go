@@ -38,7 +38,7 @@ const testModeEnv = "MCPAUTH_TEST_MODE"
 func TestMain(m *testing.M) {
 	switch os.Getenv(testModeEnv) {
 	case "":
-		os.Exit(m.Run())
+		os.Exit(runTests(m))
 	case "envprobe":
 		driverplugin.Serve(envProbeFactory)
 	case "noisy":
@@ -49,6 +49,30 @@ func TestMain(m *testing.M) {
 		runHost()
 	}
 	os.Exit(97)
+}
+
+// runTests runs the tests with a plugin cache of their own (verified
+// plugin copies would otherwise pile up in the user's cache directory) and
+// removes it and the faulty plugin afterwards.
+func runTests(m *testing.M) int {
+	cache, err := os.MkdirTemp("", "mcpauth-registry-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(cache)
+	// The go command's build cache defaults to the same base directory:
+	// keep it where it was, or building the faulty plugin starts cold.
+	if base, err := os.UserCacheDir(); err == nil && os.Getenv("GOCACHE") == "" {
+		os.Setenv("GOCACHE", filepath.Join(base, "go-build"))
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	defer func() {
+		if faultyDir != "" {
+			os.RemoveAll(faultyDir)
+		}
+	}()
+	return m.Run()
 }
 
 // staticDriver is a minimal driver with fixed metadata.

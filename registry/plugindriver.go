@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
@@ -68,13 +69,45 @@ func (p *PluginDriver) target(ctx context.Context) (provider.Driver, func(string
 	done := func(rpc string, err error) error {
 		if driverplugin.IsTransport(err) {
 			p.sup.crashed(c)
-			return fmt.Errorf("registry: driver plugin for provider %q (%s) died during %s; it will be restarted on the next call: %w",
-				p.sup.spec.Provider, p.sup.spec.Path, rpc, err)
+			return p.sup.transportError(rpc, err)
 		}
 		p.sup.succeeded()
+		if errors.Is(err, driverplugin.ErrInvalidResponse) || errors.Is(err, provider.ErrIssuerMismatch) {
+			// The host refused the plugin's answer: say which plugin.
+			return fmt.Errorf("registry: %s: %w", p.sup.name(), err)
+		}
 		return err
 	}
 	return d, done, nil
+}
+
+// challenger is the plugin client's Challenge with its error.
+type challenger interface {
+	CheckChallenge(ctx context.Context, resp provider.APIResponse) (*provider.ScopeChallenge, bool, error)
+}
+
+// Challenge asks the plugin whether resp is a scope challenge. It has no
+// error to return, so a plugin that dies or hangs meanwhile means "not a
+// challenge"; the failure is logged and the plugin restarted on the next
+// call, like any other.
+func (p *PluginDriver) Challenge(resp provider.APIResponse) (*provider.ScopeChallenge, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), challengeTimeout)
+	defer cancel()
+	d, done, err := p.target(ctx)
+	if err != nil {
+		p.sup.log().Warn("scope challenge not checked: the plugin is not available", "error", err)
+		return nil, false
+	}
+	c, ok := d.(challenger)
+	if !ok {
+		return nil, false
+	}
+	sc, ok, err := c.CheckChallenge(ctx, resp)
+	if err = done("Challenge", err); err != nil {
+		p.sup.log().Warn("scope challenge not checked", "error", err)
+		return nil, false
+	}
+	return sc, ok
 }
 
 // Close kills the plugin process; later calls fail.

@@ -183,7 +183,10 @@ func (r *Registry) build(p config.Provider, pluginDir string, reg provider.Regis
 		if err != nil || len(sum) != 32 {
 			return nil, fmt.Errorf("registry: provider %q: plugin.sha256 %q is not 64 hex digits", p.Name, p.Plugin.SHA256)
 		}
-		return r.track(OpenPlugin(PluginSpec{Provider: p.Name, Path: path, SHA256: sum, Env: p.Plugin.Env, Config: cfg})), nil
+		// An external plugin's own word cannot widen where its login URLs
+		// may point: only the configured verification_hosts can.
+		return r.track(OpenPlugin(PluginSpec{Provider: p.Name, Path: path, SHA256: sum, Env: p.Plugin.Env, Config: cfg,
+			VerificationHosts: p.VerificationHosts})), nil
 	}
 	if r.inject {
 		cfg.Discover = func(ctx context.Context, iss string) (*provider.AuthServerMetadata, error) {
@@ -210,6 +213,7 @@ func (r *Registry) build(p config.Provider, pluginDir string, reg provider.Regis
 	if err != nil {
 		return nil, err
 	}
+	spec.VerificationHosts = append(spec.VerificationHosts, p.VerificationHosts...)
 	return r.track(OpenPlugin(spec)), nil
 }
 

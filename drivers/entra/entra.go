@@ -199,11 +199,13 @@ func (d *Driver) Describe() provider.Description {
 		refresh = "refresh disabled: offline_access is not requested, so Entra issues no refresh token"
 	}
 	return provider.Description{
-		Name:          Name,
-		Version:       Version,
-		ClientID:      d.cfg.ClientID,
-		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
-		DefaultScopes: d.scopes(nil),
+		Name:              Name,
+		Version:           Version,
+		ClientID:          d.cfg.ClientID,
+		Grants:            []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
+		DefaultScopes:     d.scopes(nil),
+		VerificationHosts: slices.Clone(VerificationHosts),
+		LoopbackHost:      DefaultLoopbackHost,
 		Quirks: []string{
 			"issuer https://login.microsoftonline.com/{tenant}/v2.0; common and organizations publish the issuer template .../{tenantid}/v2.0, matched with each ID token's tid",
 			"PKCE S256 assumed (Entra's metadata does not list it); loopback redirect http://localhost (port ignored) — http://127.0.0.1 only through the app manifest, [::1] unsupported",

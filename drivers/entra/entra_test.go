@@ -252,7 +252,9 @@ func TestPKCELogin(t *testing.T) {
 	})
 	t.Run("127.0.0.1 not in the manifest", func(t *testing.T) {
 		f := newFakeEntra(t, func(f *fakeEntra) { f.no127 = true })
-		if _, err := logintest.PKCELogin(t, newDriver(t, f, "common", nil), login.PreferPKCE, nil); err == nil {
+		// The redirect names 127.0.0.1 (not the default localhost): Entra
+		// matches it only when the app manifest lists it.
+		if _, err := logintest.PKCELoginVia(t, newDriver(t, f, "common", nil), login.PreferPKCE, nil, login.Loopback{RedirectHost: "127.0.0.1"}); err == nil {
 			t.Fatal("login succeeded")
 		}
 	})

@@ -127,11 +127,12 @@ var (
 
 func (d *Driver) Describe() provider.Description {
 	return provider.Description{
-		Name:          Name,
-		Version:       Version,
-		ClientID:      d.cfg.ClientID,
-		Grants:        []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
-		DefaultScopes: slices.Clone(d.cfg.Scopes),
+		Name:              Name,
+		Version:           Version,
+		ClientID:          d.cfg.ClientID,
+		Grants:            []provider.Grant{provider.GrantPKCE, provider.GrantDevice},
+		DefaultScopes:     slices.Clone(d.cfg.Scopes),
+		VerificationHosts: slices.Clone(VerificationHosts),
 		Quirks: []string{
 			"the client secret is required at the token endpoint, even for desktop apps with PKCE",
 			"PKCE loopback on http://127.0.0.1:PORT (or [::1]) with a Desktop app client",

@@ -140,6 +140,10 @@ var (
 	_ provider.ClientRebinder   = (*Driver)(nil)
 )
 
+// Issuer is the issuer the driver works against, as configured (an issuer
+// driver may derive it from its options); its metadata always names it.
+func (d *Driver) Issuer() string { return d.cfg.Issuer }
+
 // Config returns the driver's configuration with its defaults filled in
 // and, once discovered, the metadata: what an embedding driver copies to
 // build another instance (WithClientID).

@@ -36,6 +36,10 @@ func ServesBuiltin(name string) bool {
 	return ok
 }
 
+// BuiltinFactory returns the factory of a driver this binary serves as a
+// plugin of itself.
+func BuiltinFactory(name string) (provider.DriverFactory, bool) { return builtinFactory(name) }
+
 func builtinFactory(name string) (provider.DriverFactory, bool) {
 	builtinMu.Lock()
 	defer builtinMu.Unlock()

@@ -60,13 +60,13 @@ func TestConfigureRefusesOldPluginForNewFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Connect(context.Background(), raw.(pb.DriverClient), cfg)
+		_, err = Connect(context.Background(), raw.(pb.DriverClient), cfg, ConnectOptions{})
 		return err
 	}
-	if err := connect(provider.DriverConfig{ClientID: "c", ClientSecret: "s"}); err == nil || !strings.Contains(err.Error(), "cannot carry client_secret") {
+	if err := connect(provider.DriverConfig{Issuer: "https://as.example", ClientID: "c", ClientSecret: "s"}); err == nil || !strings.Contains(err.Error(), "cannot carry client_secret") {
 		t.Fatalf("err = %v", err)
 	}
-	if err := connect(provider.DriverConfig{ClientID: "c"}); err != nil {
+	if err := connect(provider.DriverConfig{Issuer: "https://as.example", ClientID: "c"}); err != nil {
 		t.Fatalf("without the new fields an old plugin still works: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func servedBy(t *testing.T, srv pb.DriverServer, cfg provider.DriverConfig) *Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Connect(context.Background(), raw.(pb.DriverClient), cfg)
+	c, err := Connect(context.Background(), raw.(pb.DriverClient), cfg, ConnectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func factoryOf(d provider.Driver) provider.DriverFactory {
 // come back typed.
 func TestRevokeRPC(t *testing.T) {
 	d := &revokingDriver{fakeDriver: fakeDriver{name: "rev"}}
-	c := servedBy(t, NewServer(factoryOf(d)), provider.DriverConfig{ClientID: "c"})
+	c := servedBy(t, NewServer(factoryOf(d)), provider.DriverConfig{Issuer: "https://as.example", ClientID: "c"})
 	if !c.Serves("Revoke") || c.Minor() != ProtocolMinor {
 		t.Fatalf("Serves(Revoke) = %v, minor %d", c.Serves("Revoke"), c.Minor())
 	}
@@ -119,7 +119,7 @@ func TestRevokeRPC(t *testing.T) {
 
 // A driver without revocation does not list Revoke; the host does not call.
 func TestRevokeNotServed(t *testing.T) {
-	c := servedBy(t, NewServer(factoryOf(&fakeDriver{name: "plain"})), provider.DriverConfig{ClientID: "c"})
+	c := servedBy(t, NewServer(factoryOf(&fakeDriver{name: "plain"})), provider.DriverConfig{Issuer: "https://as.example", ClientID: "c"})
 	if c.Serves("Revoke") {
 		t.Fatal("a driver without Revoke lists it")
 	}
@@ -177,7 +177,7 @@ func (o *oldPlugin) Revoke(context.Context, *pb.RevokeRequest) (*pb.RevokeRespon
 
 func TestRevokeOldPlugin(t *testing.T) {
 	old := &oldPlugin{Server: NewServer(factoryOf(&revokingDriver{fakeDriver: fakeDriver{name: "old"}}))}
-	c := servedBy(t, old, provider.DriverConfig{ClientID: "c"})
+	c := servedBy(t, old, provider.DriverConfig{Issuer: "https://as.example", ClientID: "c"})
 	if c.Minor() != 0 || c.Serves("Revoke") {
 		t.Fatalf("old plugin: minor %d, Serves(Revoke) %v", c.Minor(), c.Serves("Revoke"))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -25,12 +26,19 @@ func Serve(factory provider.DriverFactory) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: Plugins(NewServer(factory)),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       boundedGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: "driver", Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
 		}),
 	})
 	os.Exit(0)
+}
+
+// boundedGRPCServer is go-plugin's server with the protocol's message
+// bound both ways: gRPC's default send limit is 2 GiB, and a driver that
+// builds a huge answer should fail in the plugin, not in the host.
+func boundedGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return plugin.DefaultGRPCServer(append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize)))
 }
 
 // watchParent exits when the host is gone: go-plugin leaves orphans when a
