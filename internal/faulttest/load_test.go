@@ -74,7 +74,7 @@ func TestLoadRefreshOneRequest(t *testing.T) {
 
 // TestLoadLoginOneAuthorization: 1,000 concurrent tools/call of a
 // protected tool before any login, through the real SDK (the
-// examples/server binary driven by the mcp-go client over stdio, URL
+// internal/testserver binary driven by the mcp-go client over stdio, URL
 // elicitation), cause exactly one device authorization at the OP and one
 // elicitation, and all succeed.
 func TestLoadLoginOneAuthorization(t *testing.T) {
@@ -122,7 +122,7 @@ var (
 	serverErr  error
 )
 
-// buildServer builds examples/server once per test binary.
+// buildServer builds internal/testserver once per test binary.
 func buildServer(t *testing.T) string {
 	t.Helper()
 	serverOnce.Do(func() {
@@ -132,9 +132,9 @@ func buildServer(t *testing.T) string {
 			return
 		}
 		serverBin = filepath.Join(dir, "server")
-		out, err := exec.Command("go", "build", "-o", serverBin, "../../examples/server").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", serverBin, "../../internal/testserver").CombinedOutput()
 		if err != nil {
-			serverErr = fmt.Errorf("building examples/server: %v\n%s", err, out)
+			serverErr = fmt.Errorf("building internal/testserver: %v\n%s", err, out)
 		}
 	})
 	if serverErr != nil {
@@ -145,7 +145,7 @@ func buildServer(t *testing.T) string {
 
 var userCodeRE = regexp.MustCompile(`\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b`)
 
-// startServer starts examples/server against op (lazy mode, device grant)
+// startServer starts internal/testserver against op (lazy mode, device grant)
 // under an mcp-go client whose elicitation handler approves the device
 // code at the OP. It returns the client and the count of elicitations.
 func startServer(t *testing.T, op *zitadelop.OP, stderr *syncWriter) (*mcpgoclient.Client, *exec.Cmd, *atomic.Int32) {

@@ -15,7 +15,7 @@ import (
 const soakPause = 20 * time.Millisecond
 
 // TestSoak is opt-in: MCPAUTH_SOAK=10m runs it for that long. Through the
-// real SDK (examples/server under the mcp-go client) against an OP issuing
+// real SDK (internal/testserver under the mcp-go client) against an OP issuing
 // 2-second access tokens, it calls corp_whoami (which sends the token to the
 // OP's userinfo endpoint, so a stale token fails the call) in a loop for the
 // duration: 0 failed calls, 1 device authorization; it reports the refreshes
