@@ -1,17 +1,27 @@
-// Package mcpauth lets a stdio MCP server built on mcp-go obtain OAuth
-// tokens at run time, for the APIs its tools call, instead of reading a
-// long-lived personal access token from a config file.
+// Package sdk is what a stdio MCP server built on mcp-go uses to obtain
+// OAuth tokens at run time, for the APIs its tools call, instead of reading
+// a long-lived personal access token from a config file. (The package is
+// sdk; the product and its messages say "mcpauth".)
 //
-//	d, _ := oidc.New(oidc.Config{Issuer: "https://login.example.com", ClientID: "my-app", Discover: disc.AuthServer})
-//	auth, err := mcpauth.New(ctx, mcpauth.Options{
-//		Providers: []mcpauth.Provider{{Name: "example", Driver: d, Scopes: []string{"openid", "offline_access"}}},
+// The author declares the providers the tools need, with defaults; the
+// user's config file and MCPAUTH_* variables override them field by field
+// (see Options and package config):
+//
+//	auth, err := sdk.New(ctx, sdk.Options{
+//		ServerName: "my-server",
+//		Providers: []config.Provider{
+//			{Name: "github", Issuer: "https://github.com", ClientID: "Iv1.0123456789abcdef", Scopes: []string{"repo"}},
+//		},
 //	})
 //	s := server.NewMCPServer("my-server", "1.0.0", server.WithToolCapabilities(true))
 //	auth.Protect(s, mcp.NewTool("list_repos"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-//		resp, err := mcpauth.HTTPClient(ctx, "example").Get("https://api.example.com/repos")
+//		resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos")
 //		...
-//	}, mcpauth.Need("example", "repo:read"))
+//	}, sdk.Need("github", "repo"))
 //	err = auth.ServeStdio(ctx, s)
+//
+// ExampleNew is the same, compiled. A tool needing a provider nobody
+// configured is a set-up error ServeStdio returns before serving.
 //
 // # Modes
 //
@@ -50,7 +60,7 @@
 // The grant is chosen per login by login.SelectGrant: authorization code
 // with PKCE and a loopback redirect (RFC 8252) when a browser on this
 // machine is likely, the device grant (RFC 8628) otherwise, overridable per
-// Provider.
+// provider (config grant:).
 //
 // # Tokens
 //

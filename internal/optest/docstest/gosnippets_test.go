@@ -1,0 +1,5 @@
+package docstest
+
+import "testing"
+
+func TestGoSnippetsCompile(t *testing.T) { GoSnippets(t) }
