@@ -291,8 +291,10 @@ func stopPlugin(proc *plugin.Client, pgid int, force bool, logger hclog.Logger) 
 // pluginCacheDir is where verified copies of plugins are run from: a
 // directory only this user can write (see verifiedCopy). It lives under
 // os.UserCacheDir so that copies are reused across runs (they are named by
-// checksum), or in a per-process temporary directory when there is none.
-var pluginCacheDir = sync.OnceValues(func() (string, error) {
+// checksum), or in a temporary directory when there is none. It is worked
+// out at every plugin start (a stat and a mkdir): a process whose HOME
+// changes, as tests' do, must not keep using a directory that is gone.
+func pluginCacheDir() (string, error) {
 	dir := ""
 	if base, err := os.UserCacheDir(); err == nil {
 		dir = filepath.Join(base, "mcpauth", "plugins")
@@ -320,7 +322,7 @@ var pluginCacheDir = sync.OnceValues(func() (string, error) {
 		return "", fmt.Errorf("registry: plugin cache: %w", err)
 	}
 	return dir, nil
-})
+}
 
 // verifiedCopy copies the plugin at path into the private plugin cache,
 // hashing the bytes as it copies, and returns the copy's path when their
