@@ -164,8 +164,11 @@ func TestAddAccount(t *testing.T) {
 		t.Errorf("logout of an unknown account: %v, want an error listing the accounts", err)
 	}
 	out, err := p.logout(ctx, "bob")
-	if err != nil || len(out) != 1 || out[0].who != "bob" {
-		t.Fatalf("logout bob = %+v, %v", out, err)
+	if err != nil || len(out) != 1 || out[0].who != "bob" || out[0].revocation != revokeUnsupported {
+		t.Fatalf("logout bob = %+v, %v; want bob, not revocable (the driver is no Revoker)", out, err)
+	}
+	if text := describeLogout("P", out); !strings.Contains(text, "only forgotten") || strings.Contains(text, "at-bob") {
+		t.Errorf("logout text %q: want it to say the token was only forgotten, without the token", text)
 	}
 	// The remaining account becomes the default.
 	if tok, err := p.token(ctx); err != nil || tok.AccessToken != "at-alice" {
