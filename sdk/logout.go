@@ -14,9 +14,9 @@ import (
 type revocation int
 
 const (
-	revoked         revocation = iota // the issuer revoked the token (RFC 7009)
-	revokeUnsupported                 // the issuer offers no revocation: only forgotten
-	revokeFailed                      // the issuer refused or did not answer: only forgotten
+	revoked           revocation = iota // the issuer revoked the token (RFC 7009)
+	revokeUnsupported                   // the issuer offers no revocation: only forgotten
+	revokeFailed                        // the issuer refused or did not answer: only forgotten
 )
 
 // loggedOut is one login a logout forgot: who, and what the issuer said.
