@@ -170,8 +170,10 @@ var (
 
 // New loads the user's configuration over the author's defaults
 // (Options.Providers), resolves each provider to a driver and returns an
-// Auth. It makes no request and starts no plugin: drivers discover their
-// metadata at the first login. With no provider anywhere it returns an
+// Auth. It starts no plugin and makes no request to an issuer: drivers
+// discover their metadata at the first login. It opens the token stores the
+// providers' store settings name; a keychain that does not answer fails New
+// with ErrStoreUnavailable (naming store: file as the way out). With no provider anywhere it returns an
 // error wrapping ErrNoProviders that names every place it looked.
 func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Mode != Lazy && opts.Mode != Explicit {
