@@ -227,3 +227,25 @@ func TestLogoutForgetsStoredLogin(t *testing.T) {
 		t.Errorf("after logout and restart: auth_status = %+v, %v; want not logged in", res, err)
 	}
 }
+
+// TestUnreachableKeychainIsAStartupError: store: keychain where no
+// keychain answers stops the server at start, naming the way out, rather
+// than running with logins that silently do not persist.
+func TestUnreachableKeychainIsAStartupError(t *testing.T) {
+	h := newHarness(t, zitadelop.Options{})
+	sp := h.serverCmd(nil, "MCPAUTH_STORE=keychain") // the harness gives it no session bus
+	done := make(chan error, 1)
+	go func() { done <- sp.cmd.Run() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the server started with an unreachable keychain")
+		}
+	case <-time.After(30 * time.Second):
+		sp.cmd.Process.Kill()
+		t.Fatal("the server did not stop")
+	}
+	if msg := sp.stderr.String(); !strings.Contains(msg, "store: keychain") || !strings.Contains(msg, "use store: file") {
+		t.Errorf("stderr does not explain the keychain failure:\n%s", msg)
+	}
+}
