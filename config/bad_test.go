@@ -58,7 +58,7 @@ plugins_dir: /opt/p
     issuer: https://github.com
     client_id: x
     colour: blue
-`, `config.yaml:5: providers[0].colour: unknown field; want one of "name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret", "client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port", "verification_hosts", "isolation", "plugin", "options", "endpoints" or "extra_params"`, schemaRefuses},
+`, `config.yaml:5: providers[0].colour: unknown field; want one of "name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret", "client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port", "verification_hosts", "isolation", "store", "plugin", "options", "endpoints" or "extra_params"`, schemaRefuses},
 
 	{"unknown plugin field", `plugin_dir: /opt/p
 providers:
@@ -209,6 +209,23 @@ providers:
     client_id: x
     isolation: inprocess
 `, `config.yaml:5: providers[0].isolation: "inprocess" is not valid; did you mean "in-process"?`, schemaRefuses},
+
+	{"store typo", `store: keychian
+`, `config.yaml:1: store: "keychian" is not valid; did you mean "keychain"?`, schemaRefuses},
+
+	{"provider store typo", `providers:
+  - name: github
+    issuer: https://github.com
+    client_id: x
+    store: files
+`, `config.yaml:5: providers[0].store: "files" is not valid; did you mean "file"?`, schemaRefuses},
+
+	{"unknown store", `providers:
+  - name: github
+    issuer: https://github.com
+    client_id: x
+    store: disk
+`, `config.yaml:5: providers[0].store: "disk" is not valid; want one of "memory", "keychain" or "file"`, schemaRefuses},
 
 	{"option name", `providers:
   - name: okta

@@ -41,6 +41,19 @@ const (
 	GrantPKCE   = "pkce"
 )
 
+// Values of File.Store and Provider.Store: where logins are kept.
+const (
+	// StoreMemory keeps tokens in the server process only (the default, as
+	// SEP-2059 asks): every restart logs in again, nothing is on disk.
+	StoreMemory = "memory"
+	// StoreKeychain keeps them in the OS keychain (Secret Service, macOS
+	// Keychain, Windows Credential Manager), shared by the user's processes.
+	StoreKeychain = "keychain"
+	// StoreFile keeps them in AES-GCM encrypted files, the key in the
+	// keychain when it is reachable, else in a 0600 key file beside them.
+	StoreFile = "file"
+)
+
 // Values of Provider.LoopbackHost; an empty LoopbackHost leaves the choice
 // to the driver (127.0.0.1 unless it knows better).
 const (
@@ -64,6 +77,7 @@ const (
 	DefaultLoginTimeout = 5 * time.Minute
 	DefaultGrant        = GrantAuto
 	DefaultIsolation    = IsolationSubprocess
+	DefaultStore        = StoreMemory
 )
 
 // Where Find found the config file (its second result).
@@ -98,6 +112,9 @@ type File struct {
 	// directory). Default: os.UserConfigDir()/mcpauth/plugins; empty only
 	// when that cannot be determined and no provider needs it.
 	PluginDir string `yaml:"plugin_dir"`
+	// Store is where logins are kept unless a provider says otherwise:
+	// StoreMemory (the default), StoreKeychain or StoreFile.
+	Store string `yaml:"store"`
 	// Providers are the configured providers: the file's entries (each
 	// merged over the server default of the same name, if any), then the
 	// server defaults the file does not name, then those added by
@@ -108,8 +125,8 @@ type File struct {
 	set map[string]bool
 }
 
-// IsSet reports whether the top-level key ("mode", "login_timeout" or
-// "plugin_dir") was set by the config file or an environment variable,
+// IsSet reports whether the top-level key ("mode", "login_timeout",
+// "plugin_dir" or "store") was set by the config file or an environment variable,
 // rather than left to its default. A server whose code chose a mode or a
 // login timeout of its own uses it to tell when the user's choice wins.
 // An environment variable set to "" restores the default: the key is then
@@ -154,6 +171,10 @@ type Provider struct {
 	LoopbackPort int `yaml:"loopback_port"`
 	// Isolation is IsolationSubprocess or IsolationInProcess.
 	Isolation string `yaml:"isolation"`
+	// Store is where this provider's logins are kept: StoreMemory,
+	// StoreKeychain or StoreFile. After Load it is the effective setting:
+	// the provider's own, else File.Store, else DefaultStore.
+	Store string `yaml:"store"`
 	// Plugin is set exactly when Driver is DriverExternal.
 	Plugin *Plugin `yaml:"plugin"`
 	// Options are driver-specific settings; keys are [a-z0-9_]+.
@@ -329,7 +350,7 @@ func absPluginDir(dir, base string) (string, error) {
 
 func (d *decoder) setDefaults(f *File) {
 	_, timeout := d.origins["login_timeout"]
-	for key, set := range map[string]bool{"mode": f.Mode != "", "login_timeout": timeout, "plugin_dir": f.PluginDir != ""} {
+	for key, set := range map[string]bool{"mode": f.Mode != "", "login_timeout": timeout, "plugin_dir": f.PluginDir != "", "store": f.Store != ""} {
 		if set {
 			if f.set == nil {
 				f.set = make(map[string]bool)
@@ -342,6 +363,9 @@ func (d *decoder) setDefaults(f *File) {
 	}
 	if _, set := d.origins["login_timeout"]; !set {
 		f.LoginTimeout = DefaultLoginTimeout
+	}
+	if f.Store == "" {
+		f.Store = DefaultStore
 	}
 	if f.PluginDir == "" {
 		f.PluginDir = defaultPluginDir()
@@ -363,6 +387,9 @@ func (d *decoder) setDefaults(f *File) {
 		}
 		if p.Isolation == "" {
 			p.Isolation = DefaultIsolation
+		}
+		if p.Store == "" {
+			p.Store = f.Store
 		}
 	}
 }

@@ -21,9 +21,10 @@ func TestExampleIsValid(t *testing.T) {
 		t.Fatalf("the example does not validate:\n%v", err)
 	}
 	want := &File{
-		set:          setKeys("mode", "login_timeout", "plugin_dir"),
+		set:          setKeys("mode", "login_timeout", "plugin_dir", "store"),
 		Mode:         ModeLazy,
 		LoginTimeout: 5 * time.Minute,
+		Store:        StoreMemory,
 		PluginDir:    filepath.Join(home, ".config", "mcpauth", "plugins"),
 		Providers: []Provider{{
 			Name:      "github",
@@ -32,6 +33,7 @@ func TestExampleIsValid(t *testing.T) {
 			Scopes:    []string{"repo", "read:org"},
 			Grant:     GrantAuto,
 			Isolation: IsolationSubprocess,
+			Store:     StoreMemory,
 		}},
 	}
 	if !reflect.DeepEqual(f, want) {
@@ -80,6 +82,7 @@ func TestFull(t *testing.T) {
 		set:          setKeys("mode", "login_timeout", "plugin_dir"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Minute,
+		Store:        StoreMemory,
 		PluginDir:    "/opt/mcpauth/plugins",
 		Providers: []Provider{{
 			Name:              "github",
@@ -95,6 +98,7 @@ func TestFull(t *testing.T) {
 			LoopbackPort:      8765,
 			VerificationHosts: []string{"github.com", "github.example.com:8443", "[::1]:9000", "10.0.0.7"},
 			Isolation:         IsolationInProcess,
+			Store:             StoreMemory,
 			Options:           map[string]string{"enterprise_host": "github.example.com"},
 			Endpoints: provider.Endpoints{
 				Authorization:       "/login/oauth/authorize",
@@ -110,6 +114,7 @@ func TestFull(t *testing.T) {
 			ClientIDMetadataDocument: "https://app.example.com/oauth/client.json",
 			Grant:                    GrantPKCE,
 			Isolation:                IsolationSubprocess,
+			Store:                    StoreMemory,
 		}, {
 			Name:      "corp_idp",
 			Driver:    DriverExternal,
@@ -117,6 +122,7 @@ func TestFull(t *testing.T) {
 			ClientID:  "mcp",
 			Grant:     GrantAuto,
 			Isolation: IsolationSubprocess,
+			Store:     StoreMemory,
 			Plugin: &Plugin{
 				Path:   "corp/corp-idp-driver",
 				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -146,7 +152,7 @@ func TestEmptyAndDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", data, err)
 		}
-		want := &File{Mode: ModeLazy, LoginTimeout: 5 * time.Minute, PluginDir: "/xdg/mcpauth/plugins", Providers: f.Providers}
+		want := &File{Mode: ModeLazy, LoginTimeout: 5 * time.Minute, PluginDir: "/xdg/mcpauth/plugins", Store: StoreMemory, Providers: f.Providers}
 		if !reflect.DeepEqual(f, want) || len(f.Providers) != 0 {
 			t.Errorf("Parse(%q) = %+v, want %+v", data, f, want)
 		}

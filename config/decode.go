@@ -24,10 +24,10 @@ import (
 
 // Keys of each mapping, in documentation order.
 var (
-	fileKeys     = []string{"mode", "login_timeout", "plugin_dir", "providers"}
+	fileKeys     = []string{"mode", "login_timeout", "plugin_dir", "store", "providers"}
 	providerKeys = []string{"name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret",
 		"client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port",
-		"verification_hosts", "isolation", "plugin", "options", "endpoints", "extra_params"}
+		"verification_hosts", "isolation", "store", "plugin", "options", "endpoints", "extra_params"}
 	pluginKeys = []string{"path", "sha256", "env"}
 )
 
@@ -173,6 +173,8 @@ func (d *decoder) decode(data []byte) *File {
 			}
 		case "plugin_dir":
 			f.PluginDir, _ = d.str(v, path)
+		case "store":
+			f.Store, _ = d.str(v, path)
 		case "providers":
 			f.Providers = d.providers(v, path)
 		}
@@ -395,6 +397,8 @@ func (d *decoder) provider(n *yaml.Node, path string, p *Provider) {
 			}
 		case "isolation":
 			p.Isolation, _ = d.str(v, path)
+		case "store":
+			p.Store, _ = d.str(v, path)
 		case "plugin":
 			p.Plugin = &Plugin{}
 			d.mapping(v, path, pluginKeys, func(key string, v *yaml.Node, path string) {

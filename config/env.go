@@ -60,6 +60,7 @@ var fileEnv = []struct{ key, env string }{
 	{"mode", "MCPAUTH_MODE"},
 	{"login_timeout", "MCPAUTH_LOGIN_TIMEOUT"},
 	{"plugin_dir", "MCPAUTH_PLUGIN_DIR"},
+	{"store", "MCPAUTH_STORE"},
 }
 
 // providerEnv maps provider keys (relative to the provider) to the suffix
@@ -79,6 +80,7 @@ var providerEnv = []struct{ key, suffix string }{
 	{"loopback_port", "LOOPBACK_PORT"},
 	{"verification_hosts", "VERIFICATION_HOSTS"},
 	{"isolation", "ISOLATION"},
+	{"store", "STORE"},
 	{"plugin.path", "PLUGIN_PATH"},
 	{"plugin.sha256", "PLUGIN_SHA256"},
 	{"plugin.env", "PLUGIN_ENV"},
@@ -116,6 +118,8 @@ func (d *decoder) applyEnv(f *File, environ []string) {
 			f.Mode = v
 		case "plugin_dir":
 			f.PluginDir = v
+		case "store":
+			f.Store = v
 		case "login_timeout":
 			f.LoginTimeout = 0
 			if v == "" {
@@ -285,6 +289,8 @@ func (d *decoder) setProviderField(p *Provider, provider, env, suffix, v string)
 		p.LoopbackPort = n
 	case "isolation":
 		p.Isolation = v
+	case "store":
+		p.Store = v
 	case "plugin.path":
 		p.Plugin.Path = v
 	case "plugin.sha256":

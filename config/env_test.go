@@ -28,7 +28,9 @@ func TestEnvOverrides(t *testing.T) {
 		"MCPAUTH_MODE=explicit",
 		"MCPAUTH_LOGIN_TIMEOUT=90s",
 		"MCPAUTH_PLUGIN_DIR=/srv/plugins",
+		"MCPAUTH_STORE=file",
 		"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID=from-env",
+		"MCPAUTH_PROVIDERS_GITHUB_STORE=keychain",
 		"MCPAUTH_PROVIDERS_GITHUB_SCOPES=repo, read:org  gist",
 		"MCPAUTH_PROVIDERS_GITHUB_GRANT=device",
 		"MCPAUTH_PROVIDERS_GITHUB_LOOPBACK_PORT=8765",
@@ -48,9 +50,10 @@ func TestEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
-		set:          setKeys("mode", "login_timeout", "plugin_dir"),
+		set:          setKeys("mode", "login_timeout", "plugin_dir", "store"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Second,
+		Store:        StoreFile,
 		PluginDir:    "/srv/plugins",
 		Providers: []Provider{{
 			Name:         "github",
@@ -60,6 +63,7 @@ func TestEnvOverrides(t *testing.T) {
 			Grant:        GrantDevice,
 			LoopbackPort: 8765,
 			Isolation:    IsolationSubprocess,
+			Store:        StoreKeychain,
 			Options:      map[string]string{},
 		}, {
 			Name:      "my-okta",
@@ -67,6 +71,7 @@ func TestEnvOverrides(t *testing.T) {
 			ClientID:  "okta-client",
 			Grant:     GrantAuto,
 			Isolation: IsolationSubprocess,
+			Store:     StoreFile,
 			Options:   map[string]string{"authorization_server_id": "default"},
 		}, {
 			Name:      "corp",
@@ -75,6 +80,7 @@ func TestEnvOverrides(t *testing.T) {
 			ClientID:  "mcp",
 			Grant:     GrantAuto,
 			Isolation: IsolationSubprocess,
+			Store:     StoreFile,
 			Plugin: &Plugin{
 				Path:   "corp-idp-driver",
 				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -205,6 +211,7 @@ func TestEnvNewFields(t *testing.T) {
 		LoopbackHost:      LoopbackLocalhost,
 		VerificationHosts: []string{"acme.example", "id.acme.example:8443"},
 		Isolation:         IsolationSubprocess,
+		Store:             StoreMemory,
 		Endpoints:         provider.Endpoints{Token: "/oauth/token", DeviceAuthorization: "/oauth/device/code"},
 		ExtraParams:       map[string]string{"audience": "https://api.env.example"},
 	}

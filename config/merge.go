@@ -100,6 +100,7 @@ func (d *decoder) overlay(p *Provider, def Provider, path string) {
 	}
 	list("verification_hosts", &p.VerificationHosts, def.VerificationHosts)
 	str("isolation", &p.Isolation, def.Isolation)
+	str("store", &p.Store, def.Store)
 	if def.Plugin != nil {
 		if p.Plugin == nil && !set("plugin") {
 			p.Plugin = &Plugin{}

@@ -42,6 +42,7 @@ func TestDefaultsCompose(t *testing.T) {
 		APIs:        []string{"https://api.github.com"},
 		Grant:       GrantAuto,
 		Isolation:   IsolationSubprocess,
+		Store:       StoreMemory,
 		Options:     map[string]string{"x": "1", "y": "2"},
 	}}
 	if !reflect.DeepEqual(f.Providers, want) {
@@ -155,6 +156,9 @@ func with(p Provider, change func(*Provider)) Provider {
 	if p.Isolation == "" {
 		p.Isolation = DefaultIsolation
 	}
+	if p.Store == "" {
+		p.Store = DefaultStore
+	}
 	return p
 }
 
@@ -174,6 +178,7 @@ func everyField() Provider {
 		LoopbackHost:             LoopbackLocalhost,
 		LoopbackPort:             8765,
 		Isolation:                IsolationSubprocess,
+		Store:                    StoreFile,
 		Plugin:                   &Plugin{Path: "p", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Env: []string{"E"}},
 		Options:                  map[string]string{"o": "1"},
 		APIs:                     []string{"https://api.example.com"},
@@ -218,6 +223,7 @@ providers:
     loopback_port: 9999
     verification_hosts: [file.example]
     isolation: subprocess
+    store: keychain
     plugin:
       path: q
       sha256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa

@@ -21,6 +21,7 @@ var (
 	modes         = []string{ModeLazy, ModeExplicit}
 	grants        = []string{GrantAuto, GrantDevice, GrantPKCE}
 	isolations    = []string{IsolationSubprocess, IsolationInProcess}
+	stores        = []string{StoreMemory, StoreKeychain, StoreFile}
 	loopbackHosts = []string{LoopbackIPv4, LoopbackLocalhost, LoopbackIPv6}
 )
 
@@ -60,6 +61,9 @@ var (
 func (d *decoder) validate(f *File) {
 	if !contains(modes, f.Mode) {
 		d.problem("mode", "%s", notValid(f.Mode, modes))
+	}
+	if !contains(stores, f.Store) {
+		d.problem("store", "%s", notValid(f.Store, stores))
 	}
 	if _, set := d.origins["login_timeout"]; set && f.LoginTimeout <= 0 && !d.failed("login_timeout") {
 		d.problem("login_timeout", "must be longer than zero")
@@ -184,6 +188,10 @@ func (d *decoder) validateProvider(f *File, p *Provider, path string) {
 	}
 	if !contains(isolations, p.Isolation) {
 		d.problem(path+".isolation", "%s", notValid(p.Isolation, isolations))
+	}
+	// A store inherited from the top level is reported there, once.
+	if !contains(stores, p.Store) && p.Store != f.Store {
+		d.problem(path+".store", "%s", notValid(p.Store, stores))
 	}
 	for _, k := range sortedKeys(p.Options) {
 		if !optionName.MatchString(k) {

@@ -66,7 +66,7 @@ func TestTokenOnlyToItsAPIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
-		&provider.Token{AccessToken: "secret-at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		&provider.Token{AccessToken: "secret-at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}, false); err != nil {
 		t.Fatal(err)
 	}
 	var got *http.Response
@@ -110,7 +110,7 @@ func TestOtherUserIsNotSwappedIn(t *testing.T) {
 	}
 	p := a.providers["p"]
 	login := func(tokenUser string) error {
-		return p.loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + tokenUser, Expiry: time.Now().Add(time.Hour)})
+		return p.loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + tokenUser, Expiry: time.Now().Add(time.Hour)}, false)
 	}
 	if err := login("alice"); err != nil {
 		t.Fatal(err)
@@ -125,9 +125,54 @@ func TestOtherUserIsNotSwappedIn(t *testing.T) {
 	if err := login(""); !errors.Is(err, ErrOtherUser) || !strings.Contains(err.Error(), "user is unknown") {
 		t.Fatalf("unknown user: err = %v", err)
 	}
-	p.logout()
+	if _, err := p.logout(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := login("mallory"); err != nil {
 		t.Fatalf("after logout: %v", err)
+	}
+}
+
+// TestAddAccount: a login for another account ("add") is the explicit way
+// past ErrOtherUser: both accounts are kept, the new one is the default,
+// and logging out one leaves the other usable.
+func TestAddAccount(t *testing.T) {
+	d := identDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}},
+		subject: func(t *provider.Token) string { return strings.TrimPrefix(t.AccessToken, "at-") }}
+	a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.providers["p"]
+	ctx := context.Background()
+	login := func(user string, add bool) error {
+		return p.loggedInWith(ctx, d, &d.meta, &provider.Token{AccessToken: "at-" + user, Expiry: time.Now().Add(time.Hour)}, add)
+	}
+	if err := login("alice", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("bob", true); err != nil {
+		t.Fatalf("adding bob: %v", err)
+	}
+	if tok, err := p.token(ctx); err != nil || tok.AccessToken != "at-bob" {
+		t.Fatalf("default after adding bob: %v, %v; want bob's", tok, err)
+	}
+	if got := a.otherAccounts(ctx, p); !strings.Contains(got, "alice") || strings.Contains(got, "bob") {
+		t.Errorf("other accounts = %q, want alice only", got)
+	}
+	if _, err := p.logout(ctx, "carol"); err == nil || !strings.Contains(err.Error(), "alice") {
+		t.Errorf("logout of an unknown account: %v, want an error listing the accounts", err)
+	}
+	out, err := p.logout(ctx, "bob")
+	if err != nil || len(out) != 1 || out[0].who != "bob" || out[0].revocation != revokeUnsupported {
+		t.Fatalf("logout bob = %+v, %v; want bob, not revocable (the driver is no Revoker)", out, err)
+	}
+	if text := describeLogout("P", out); !strings.Contains(text, "only forgotten") || strings.Contains(text, "at-bob") {
+		t.Errorf("logout text %q: want it to say the token was only forgotten, without the token", text)
+	}
+	// The remaining account becomes the default.
+	if tok, err := p.token(ctx); err != nil || tok.AccessToken != "at-alice" {
+		t.Fatalf("default after logging out bob: %v, %v; want alice's", tok, err)
 	}
 }
 
@@ -144,11 +189,11 @@ func TestSameIssuerTwoProviders(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"p", "q"} {
-		if err := a.providers[n].loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + n, Expiry: time.Now().Add(time.Hour)}); err != nil {
+		if err := a.providers[n].loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "at-" + n, Expiry: time.Now().Add(time.Hour)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a.providers["p"].logout()
+	a.providers["p"].logout(context.Background(), "")
 	if tok, err := a.providers["q"].token(context.Background()); err != nil || tok.AccessToken != "at-q" {
 		t.Fatalf("q after p's logout: %v, %v", tok, err)
 	}

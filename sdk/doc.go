@@ -64,9 +64,16 @@
 //
 // # Tokens
 //
-// Tokens live in memory only (tokenstore.Store, keyed by issuer, client
-// and subject), are refreshed on demand, and never reach stdout, a log, a
-// tool result, an elicitation or a file. Tool handlers read them with
+// Tokens live in memory only by default (tokenstore.Store, keyed by
+// provider, issuer, client and subject), are refreshed on demand, and never
+// reach stdout, a log, a tool result or an elicitation. The user may opt in
+// to a persistent store (config store: keychain or file, per provider or for
+// all): a login then survives restarts and is shared by every server process
+// of the user — logins run under a cross-process lock, and a process that
+// waited for it uses the login another stored instead of prompting again.
+// auth_login with account "add" logs in another account beside the current
+// one; auth_logout revokes the token at the issuer (RFC 7009) where it
+// offers revocation, then forgets it everywhere. Tool handlers read them with
 // Token, or better use HTTPClient, which also performs scope step-up
 // (RFC 6750 §3.1 insufficient_scope; SEP-835).
 //

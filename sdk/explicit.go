@@ -18,6 +18,10 @@ const (
 	ToolLogout = "auth_logout"
 )
 
+// AccountAdd is the auth_login account argument that logs in another
+// account of a provider beside the one logged in.
+const AccountAdd = "add"
+
 // listChangedWait bounds how long auth_login and auth_logout wait for
 // notifications/tools/list_changed to be written before their result.
 const listChangedWait = 2 * time.Second
@@ -29,6 +33,7 @@ func (a *Auth) addAuthTools(s *server.MCPServer) {
 			"Shows a login link to the user; the tools that need the login appear once it is done."),
 		mcp.WithString("provider", mcp.Description("Which provider to log in to; default: the first one not logged in."), mcp.Enum(names...)),
 		mcp.WithArray("scopes", mcp.Description("Further OAuth scopes to ask for now; only scopes this server's tools need are accepted."), mcp.WithStringItems()),
+		mcp.WithString("account", mcp.Description(`"add": log in another account of the provider even when one is logged in; it becomes the one the tools use, the others stay (auth_status lists them, auth_logout forgets one).`), mcp.Enum(AccountAdd)),
 	)
 	s.AddTool(login, a.wrap(a.loginDone, a.loginNeeds))
 	status := mcp.NewTool(ToolStatus,
@@ -41,8 +46,9 @@ func (a *Auth) addAuthTools(s *server.MCPServer) {
 func (a *Auth) logoutTool() server.ServerTool {
 	return server.ServerTool{
 		Tool: mcp.NewTool(ToolLogout,
-			mcp.WithDescription("Forget the login to a provider (default: all): the token is dropped from memory and the tools that need it disappear."),
+			mcp.WithDescription("Log out of a provider (default: all): the token is revoked at the issuer where it offers revocation, forgotten here and in the token store, and the tools that need it disappear."),
 			mcp.WithString("provider", mcp.Description("Which provider to log out of; default: all."), mcp.Enum(slices.Clone(a.order)...)),
+			mcp.WithString("account", mcp.Description("Which account to log out (its name as auth_status shows it); default: every account of the provider.")),
 		),
 		Handler: a.logout,
 	}
@@ -63,6 +69,14 @@ func (a *Auth) loginNeeds(req mcp.CallToolRequest) ([]Requirement, error) {
 	if a.providers[name] == nil {
 		return nil, fmt.Errorf("%w %q; configured: %s", ErrUnknownProvider, name, strings.Join(a.order, ", "))
 	}
+	add := false
+	switch acct := req.GetString("account", ""); acct {
+	case "":
+	case AccountAdd:
+		add = true
+	default:
+		return nil, fmt.Errorf("mcpauth: %s: account %q: want %q (log in another account), or leave it out", ToolLogin, acct, AccountAdd)
+	}
 	scopes := req.GetStringSlice("scopes", nil)
 	// The model chooses these arguments: it may only ask for scopes the
 	// server's own tools declare (or the provider's configured ones), never
@@ -74,7 +88,7 @@ func (a *Auth) loginNeeds(req mcp.CallToolRequest) ([]Requirement, error) {
 				ToolLogin, s, orNone(allowed))
 		}
 	}
-	return []Requirement{{Provider: name, Scopes: scopes}}, nil
+	return []Requirement{{Provider: name, Scopes: scopes, addAccount: add}}, nil
 }
 
 // declaredScopes are the scopes a login to the provider may ask for: the
@@ -110,10 +124,42 @@ func (a *Auth) loginDone(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 func (a *Auth) status(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	var b strings.Builder
 	for _, name := range a.order {
-		b.WriteString(a.describe(a.providers[name]))
+		p := a.providers[name]
+		if p.pickUp(ctx) { // a login stored by another process or an earlier run
+			p.mu.Lock()
+			p.enabled = true
+			p.mu.Unlock()
+		}
+		b.WriteString(a.describe(p))
+		if others := a.otherAccounts(ctx, p); others != "" {
+			b.WriteString(" " + others)
+		}
 		b.WriteString("\n")
 	}
+	a.syncTools()
+	a.waitListChanged(ctx)
 	return mcp.NewToolResultText(strings.TrimSpace(b.String())), nil
+}
+
+// otherAccounts names p's stored logins besides the one in use.
+func (a *Auth) otherAccounts(ctx context.Context, p *providerState) string {
+	accts, err := p.accounts(ctx)
+	if err != nil {
+		return "(the stored logins could not be read)"
+	}
+	p.mu.Lock()
+	key, ok := p.key, p.loggedIn
+	p.mu.Unlock()
+	var names []string
+	for _, acct := range accts {
+		if !ok || acct.Key != key {
+			names = append(names, orUnknown(acct.DisplayName))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "Other accounts logged in: " + strings.Join(names, ", ") + "."
 }
 
 func (a *Auth) logout(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -124,18 +170,31 @@ func (a *Auth) logout(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallTo
 		}
 		names = []string{n}
 	}
+	account := req.GetString("account", "")
+	if account != "" && len(names) > 1 {
+		return mcp.NewToolResultErrorf("mcpauth: %s: name the provider of the account %q (one of %s)", ToolLogout, account, strings.Join(names, ", ")), nil
+	}
 	var out []string
+	var errs []string
 	for _, n := range names {
-		if a.providers[n].logout() {
-			out = append(out, n)
+		p := a.providers[n]
+		done, err := p.logout(ctx, account)
+		if len(done) > 0 {
+			out = append(out, describeLogout(p.cfg.DisplayName, done))
+		}
+		if err != nil {
+			errs = append(errs, err.Error())
 		}
 	}
 	a.syncTools()
 	a.waitListChanged(ctx)
+	if len(errs) > 0 {
+		return mcp.NewToolResultError(strings.Join(append(out, errs...), "\n")), nil
+	}
 	if len(out) == 0 {
 		return mcp.NewToolResultText("Not logged in; nothing to forget."), nil
 	}
-	return mcp.NewToolResultText("Logged out of " + strings.Join(out, ", ") + ": the token is forgotten."), nil
+	return mcp.NewToolResultText("Logged out: " + strings.Join(out, "\n") + "."), nil
 }
 
 // describe says who is logged in to p, never showing a token.
@@ -150,7 +209,7 @@ func (a *Auth) describe(p *providerState) string {
 		}
 		return name + ": not logged in."
 	}
-	tok, found := a.store.Peek(key)
+	tok, found := p.store.Peek(key)
 	if !found {
 		return name + ": not logged in."
 	}

@@ -19,8 +19,9 @@ import (
 
 // providerState is one configured provider: its token key and its login.
 type providerState struct {
-	a   *Auth
-	cfg *registry.Provider
+	a     *Auth
+	cfg   *registry.Provider
+	store *tokenstore.Store // per cfg.Store: memory, keychain or file
 
 	mu       sync.Mutex
 	key      tokenstore.Key
@@ -41,11 +42,16 @@ func (p *providerState) token(ctx context.Context) (*provider.Token, error) {
 	p.mu.Lock()
 	key, ok, d := p.key, p.loggedIn, p.driver
 	p.mu.Unlock()
+	if !ok && p.pickUp(ctx) {
+		p.mu.Lock()
+		key, ok, d = p.key, p.loggedIn, p.driver
+		p.mu.Unlock()
+	}
 	if !ok {
 		return nil, fmt.Errorf("mcpauth: %s: %w", p.cfg.Name, provider.ErrNoToken)
 	}
 	r, _ := d.(provider.Refresher)
-	tok, err := p.a.store.Token(ctx, key, r)
+	tok, err := p.store.Token(ctx, key, r)
 	if errors.Is(err, provider.ErrRefreshFailed) || errors.Is(err, provider.ErrNoToken) {
 		p.mu.Lock()
 		if p.key == key {
@@ -70,20 +76,25 @@ func (p *providerState) baseScopes() []string {
 // scopes, or starts one. A login in flight that asks for fewer scopes is
 // returned too (started false): the caller waits for it and then asks again,
 // rather than disturbing a user who is in the middle of approving it.
-func (p *providerState) startOrJoin(c caller, scopes []string, stepUp bool) (f *flow, started bool) {
+//
+// With add, the login is for another account: a stored login is not
+// adopted, and the user it returns becomes the default account beside the
+// ones already logged in (rather than being refused as ErrOtherUser).
+func (p *providerState) startOrJoin(c caller, scopes []string, stepUp, add bool) (f *flow, started bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if f := p.flow; f != nil && !f.finished() {
 		return f, false
 	}
 	want := union(p.baseScopes(), scopes)
-	if p.loggedIn {
+	if p.loggedIn && !add {
 		// Keep what the user already granted: a step-up adds scopes.
-		if t, ok := p.a.store.Peek(p.key); ok {
+		if t, ok := p.store.Peek(p.key); ok {
 			want = union(want, t.Scopes)
 		}
 	}
 	f = p.a.newFlow(p, want, stepUp)
+	f.need, f.add = scopes, add
 	p.flow = f
 	go f.run(c)
 	return f, true
@@ -94,22 +105,6 @@ func (p *providerState) current(f *flow) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.flow == f
-}
-
-// logout forgets p's token and stops its login in flight.
-func (p *providerState) logout() bool {
-	p.mu.Lock()
-	had := p.loggedIn || p.enabled
-	if p.loggedIn {
-		p.a.store.Delete(p.key)
-	}
-	p.loggedIn, p.enabled, p.who, p.user, p.apis = false, false, "", "", nil
-	f := p.flow
-	p.mu.Unlock()
-	if f != nil {
-		f.abort(errLoggedOut)
-	}
-	return had
 }
 
 var (
@@ -123,7 +118,13 @@ var (
 // in under the old user's name, nor mixed with the old one (MCP
 // elicitation rule: bind the flow to the user who started it). An
 // explicit logout clears the user, after which any account may log in.
-func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, tok *provider.Token) error {
+//
+// With add (a login for another account), the other user is welcome: the
+// new login becomes the default account and the previous ones stay.
+//
+// The token is saved in p's store; with a persistent one, every server
+// process of the user (and the next run) finds it there.
+func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, meta *provider.AuthServerMetadata, tok *provider.Token, add bool) error {
 	subject, who := "", ""
 	if id, ok := d.(provider.Identifier); ok {
 		ident, err := id.Identity(ctx, tok)
@@ -138,7 +139,7 @@ func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, met
 	}
 	key := tokenstore.Key{Provider: p.cfg.Name, Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
 	p.mu.Lock()
-	if prev := p.user; prev != "" && prev != subject {
+	if prev := p.user; !add && prev != "" && prev != subject {
 		prevWho := orUnknown(p.who)
 		p.mu.Unlock()
 		if subject == "" {
@@ -148,9 +149,16 @@ func (p *providerState) loggedInWith(ctx context.Context, d provider.Driver, met
 		return fmt.Errorf("%w: %s is logged in as %s, but the login was approved as %s; the new token was not used; log out first (%s) to change users",
 			ErrOtherUser, p.cfg.DisplayName, prevWho, who, ToolLogout)
 	}
-	p.a.store.Put(key, tok)
-	if p.loggedIn && p.key != key {
-		p.a.store.Delete(p.key)
+	p.mu.Unlock()
+	if err := p.store.Save(ctx, key, tok, who); err != nil {
+		p.a.logger.Warn("mcpauth: logged in, but the login is kept in memory only and will not survive a restart",
+			"provider", p.cfg.Name, "err", err)
+	}
+	p.mu.Lock()
+	if p.loggedIn && p.key != key && !add && (p.key.Subject == "" || p.key.Subject == subject) {
+		// The same user's login under a new key (the user now known, another
+		// client_id): the old one is stale.
+		p.store.Delete(p.key)
 	}
 	p.key, p.loggedIn, p.enabled, p.driver, p.who, p.user = key, true, true, d, who, subject
 	p.apis = p.apiPrefixes(d, meta)
@@ -183,8 +191,10 @@ type prompt struct {
 type flow struct {
 	id      string // opaque, random: the requestState of retries
 	p       *providerState
-	scopes  []string
+	scopes  []string // everything the login asks for
+	need    []string // the scopes its caller needs (a stored login must have them)
 	stepUp  bool
+	add     bool // a login for another account (see startOrJoin)
 	started time.Time
 
 	ctx    context.Context
@@ -281,6 +291,18 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One login at a time per provider, issuer and client, across every
+	// server process of the user sharing the store: a second process waits
+	// here, then finds the first one's login instead of prompting again.
+	// The lock is released when the login ends (or the process dies).
+	unlock, err := p.store.LockLogin(ctx, p.clientKey(d, meta))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if !f.add && p.adoptStored(ctx, d, meta, f.need) {
+		return p.token(ctx)
+	}
 	desc := d.Describe()
 	shownHosts := append(slices.Clone(p.cfg.VerificationHosts), desc.VerificationHosts...)
 	pref := login.GrantPreference(p.cfg.Grant)
@@ -322,7 +344,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.loggedInWith(ctx, d, meta, tok); err != nil {
+	if err := p.loggedInWith(ctx, d, meta, tok, f.add); err != nil {
 		return nil, err
 	}
 	return tok, nil

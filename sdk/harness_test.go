@@ -110,7 +110,7 @@ func (h *harness) serverCmd(args []string, env ...string) *serverProc {
 // (so grant selection is deterministic), no CIMD variable, HOME and TMPDIR
 // in the test's directories.
 func (h *harness) env(extra ...string) []string {
-	drop := []string{"DISPLAY=", "WAYLAND_DISPLAY=", "SSH_", "MCP_OAUTH_CLIENT_ID=", "HOME=", "TMPDIR=", "XDG_", "GORACE="}
+	drop := []string{"DISPLAY=", "WAYLAND_DISPLAY=", "SSH_", "MCP_OAUTH_CLIENT_ID=", "HOME=", "TMPDIR=", "XDG_", "GORACE=", "DBUS_", "MCPAUTH_"}
 	var out []string
 outer:
 	for _, kv := range os.Environ() {
@@ -121,7 +121,10 @@ outer:
 		}
 		out = append(out, kv)
 	}
-	out = append(out, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1")
+	// No session bus: a store never reaches the user's own keychain (a
+	// test that wants one passes a private Secret Service's address).
+	out = append(out, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1",
+		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(h.tmp, "no-session-bus"))
 	return append(out, extra...)
 }
 

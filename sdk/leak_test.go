@@ -17,11 +17,22 @@ import (
 // tokens live 3 s, so every call refreshes), then searches everything the
 // server wrote — stdout, stderr, its log file, and every file under its
 // HOME and TMPDIR — for the access tokens the API received and the refresh
-// tokens and device codes the OP issued. There must be none.
+// tokens and device codes the OP issued. There must be none: with the
+// default memory store, and with store: file, whose encrypted token files
+// (and key file: no keychain is reachable) are under HOME.
 func TestNoTokenLeaks(t *testing.T) {
+	for _, store := range []string{"memory", "file"} {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			testNoTokenLeaks(t, store)
+		})
+	}
+}
+
+func testNoTokenLeaks(t *testing.T, store string) {
 	h := newHarness(t, zitadelop.Options{AccessTokenLifetime: 3 * time.Second})
 	logFile := filepath.Join(t.TempDir(), "server.log")
-	sp := h.serverCmd([]string{"-log-file", logFile, "-v"})
+	sp := h.serverCmd([]string{"-log-file", logFile, "-v"}, "MCPAUTH_STORE="+store)
 	r := startRaw(t, sp, false, map[string]any{"elicitation": map[string]any{"form": map[string]any{}, "url": map[string]any{}}})
 	ctx := testContext(t)
 
@@ -83,6 +94,15 @@ func TestNoTokenLeaks(t *testing.T) {
 			return nil
 		})
 	}
+	tokenFiles := 0
+	for path := range places {
+		if strings.HasSuffix(path, ".token") {
+			tokenFiles++
+		}
+	}
+	if want := map[string]int{"memory": 0, "file": 1}[store]; tokenFiles != want {
+		t.Errorf("%d token files under HOME, want %d with store %s", tokenFiles, want, store)
+	}
 	if !strings.Contains(places[logFile], "mcpauth: logged in") {
 		t.Fatalf("the log file lacks the login line; is -log-file working?\n%s", places[logFile])
 	}
@@ -93,7 +113,7 @@ func TestNoTokenLeaks(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("searched %d places for %d secrets", len(places), len(secrets))
+	t.Logf("store %s: searched %d places (%d token files) for %d secrets", store, len(places), tokenFiles, len(secrets))
 }
 
 // opSecrets lists the keys of one of the example storage's secret maps

@@ -116,7 +116,7 @@ type Options struct {
 type Auth struct {
 	opts      Options
 	logger    *slog.Logger
-	store     tokenstore.Store
+	stores    map[string]*tokenstore.Store // by config.Store* kind
 	providers map[string]*providerState
 	order     []string // provider names in Options order
 
@@ -170,8 +170,10 @@ var (
 
 // New loads the user's configuration over the author's defaults
 // (Options.Providers), resolves each provider to a driver and returns an
-// Auth. It makes no request and starts no plugin: drivers discover their
-// metadata at the first login. With no provider anywhere it returns an
+// Auth. It starts no plugin and makes no request to an issuer: drivers
+// discover their metadata at the first login. It opens the token stores the
+// providers' store settings name; a keychain that does not answer fails New
+// with ErrStoreUnavailable (naming store: file as the way out). With no provider anywhere it returns an
 // error wrapping ErrNoProviders that names every place it looked.
 func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Mode != Lazy && opts.Mode != Explicit {
@@ -219,6 +221,14 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	var kinds []string
+	for _, p := range f.Providers {
+		kinds = append(kinds, p.Store)
+	}
+	stores, err := openStores(ctx, kinds, opts.Now, logger)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := registry.Open(f, registry.Options{Drivers: opts.Drivers, Logger: logger})
 	if err != nil {
 		return nil, err
@@ -227,20 +237,23 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 		opts:          opts,
 		logger:        logger,
 		providers:     make(map[string]*providerState, len(reg.Providers())),
+		stores:        stores,
 		flows:         make(map[string]*flow),
 		listed:        make(map[string]bool),
 		cimdLogged:    make(map[string]bool),
 		closeRegistry: reg.Close,
 	}
-	a.store.Now = opts.Now
 	for _, p := range reg.Providers() {
 		if p.DisplayName == "" {
 			p.DisplayName = p.Name
 		}
-		a.providers[p.Name] = &providerState{a: a, cfg: p, rebound: map[string]provider.Driver{}}
+		st := stores[p.Store]
+		if st == nil {
+			st = stores[config.StoreMemory]
+		}
+		a.providers[p.Name] = &providerState{a: a, cfg: p, store: st, rebound: map[string]provider.Driver{}}
 		a.order = append(a.order, p.Name)
 	}
-	_ = ctx
 	return a, nil
 }
 
@@ -249,6 +262,8 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 type Requirement struct {
 	Provider string
 	Scopes   []string
+
+	addAccount bool // auth_login account "add": log in another account
 }
 
 // Need says a tool needs a token of the named provider carrying scopes

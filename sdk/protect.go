@@ -131,7 +131,7 @@ func (a *Auth) wrap(h server.ToolHandlerFunc, needsOf func(mcp.CallToolRequest) 
 			// The API asked for more scopes and this client cannot be asked
 			// from inside the request: show the login instead of the
 			// handler's result, and run the handler again after it.
-			if r := a.authorize(ctx, cs, su.p, su.scopes, true); r != nil {
+			if r := a.authorize(ctx, cs, su.p, su.scopes, true, false); r != nil {
 				return r, nil
 			}
 			cs.markSteppedUp(su.p.cfg.Name)
@@ -143,19 +143,23 @@ func (a *Auth) wrap(h server.ToolHandlerFunc, needsOf func(mcp.CallToolRequest) 
 // returns nil when it has, or the result to answer the call with.
 func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *mcp.CallToolResult {
 	p := a.providers[n.Provider]
+	add := n.addAccount
 	// A login in flight may have asked for fewer scopes than this call
 	// needs: wait for it, then ask again (bounded).
 	for range 3 {
-		tok, err := p.token(ctx)
-		if err == nil && tok.HasScopes(n.Scopes) {
-			return nil
+		if !add {
+			tok, err := p.token(ctx)
+			if err == nil && tok.HasScopes(n.Scopes) {
+				return nil
+			}
+			if err != nil && !needsLogin(err) {
+				return a.failure(p, nil, err)
+			}
 		}
-		if err != nil && !needsLogin(err) {
-			return a.failure(p, nil, err)
-		}
-		if res := a.authorize(ctx, cs, p, n.Scopes, false); res != nil {
+		if res := a.authorize(ctx, cs, p, n.Scopes, false, add); res != nil {
 			return res
 		}
+		add = false
 	}
 	return a.failure(p, nil, fmt.Errorf("mcpauth: %s: the login did not grant the scopes %v", p.cfg.Name, n.Scopes))
 }
@@ -167,8 +171,13 @@ func needsLogin(err error) bool {
 // authorize starts or joins p's login for scopes. A login this call starts
 // is shown to the user (the returned result); a login in flight is joined
 // and waited for (nil when it succeeded).
-func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, scopes []string, stepUp bool) *mcp.CallToolResult {
-	f, started := p.startOrJoin(cs.c, scopes, stepUp)
+//
+// A login this call starts may end without a prompt: another server
+// process sharing the store logged in while this one waited for the login
+// lock. The call then goes on. While that other login is in progress this
+// call waits, up to the wait bound, and then answers "still waiting".
+func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, scopes []string, stepUp, add bool) *mcp.CallToolResult {
+	f, started := p.startOrJoin(cs.c, scopes, stepUp, add)
 	if !started {
 		pr := f.shownPrompt()
 		if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
@@ -179,9 +188,17 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 		}
 		return nil
 	}
-	pr, err := f.waitPrompt(ctx)
+	wctx, cancel := context.WithTimeoutCause(ctx, a.opts.WaitTimeout, ErrStillWaiting)
+	defer cancel()
+	pr, err := f.waitPrompt(wctx)
+	if err != nil && context.Cause(wctx) == ErrStillWaiting && ctx.Err() == nil {
+		return mcp.NewToolResultError(fmt.Sprintf("Another process of this server is logging in to %s; finish the login it shows, then call this tool again.", p.cfg.DisplayName))
+	}
 	if err != nil {
 		return a.failure(p, nil, err)
+	}
+	if pr == nil {
+		return nil // logged in without a prompt: a stored login
 	}
 	return a.present(cs.c, f, pr)
 }

@@ -191,12 +191,15 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 	}
 	ctx = cs.c.withSession(ctx)
 	a := cs.a
-	f, started := p.startOrJoin(cs.c, scopes, true)
+	f, started := p.startOrJoin(cs.c, scopes, true, false)
+	var pr *prompt
 	if started {
-		pr, err := f.waitPrompt(ctx)
-		if err != nil {
+		var err error
+		if pr, err = f.waitPrompt(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if pr != nil { // nil: a stored login had the scopes, nothing to show
 		params, ok := a.elicitation(cs.c, f, pr)
 		if !ok {
 			return nil, errors.New("mcpauth: this client cannot show the login for more scopes")

@@ -133,7 +133,7 @@ func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
 		tb.Fatal(err)
 	}
 	if err := a.providers["p"].loggedInWith(context.Background(), d, &d.meta,
-		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}}); err != nil {
+		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}}, false); err != nil {
 		tb.Fatal(err)
 	}
 	return a, server.NewMCPServer("t", "1", server.WithToolCapabilities(true))

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
 func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
@@ -26,7 +27,8 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		"Logs in from the terminal, resolving the driver as a server does: --provider takes a\n"+
 		"provider from the config file (flags given override its fields); --issuer or --resource\n"+
 		"describe one on the command line. Prints who logged in, the scopes and the expiry,\n"+
-		"never the token.", stderr)
+		"never the token. With --store (or the provider's store: setting) the login is kept in\n"+
+		"that token store, so a server configured with it starts logged in.", stderr)
 	cfgPath := fs.String("config", "", "config file for --provider (default: $MCPAUTH_CONFIG, then the user config directory)")
 	name := fs.String("provider", "", "the provider to log in to, by its name in the config file")
 	issuer := fs.String("issuer", "", "issuer URL of the authorization server")
@@ -39,8 +41,14 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	noBrowser := fs.Bool("no-browser", false, "print the PKCE login URL instead of opening a browser")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "verbose logs")
+	storeKind := fs.String("store", "", "keep the login in this token store: keychain or file (default: the provider's store setting, else memory: kept nowhere)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if k := *storeKind; k != "" && k != config.StoreMemory && k != config.StoreKeychain && k != config.StoreFile {
+		fmt.Fprintf(stderr, "--store %q: want memory, keychain or file\n", k)
+		fs.Usage()
+		return errUsage
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -121,14 +129,16 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stderr, "\nLogged in.")
+	var subject, who string
 	if ider, ok := d.(provider.Identifier); !ok {
 		fmt.Fprintln(stderr, "  user:    unknown (the driver cannot tell)")
 	} else if id, err := ider.Identity(ctx, tok); err == nil {
-		who := id.Subject
+		subject, who = id.Subject, cmp.Or(id.DisplayName, id.Subject)
+		shown := id.Subject
 		if id.DisplayName != "" && id.DisplayName != id.Subject {
-			who = fmt.Sprintf("%s (%s)", id.DisplayName, id.Subject)
+			shown = fmt.Sprintf("%s (%s)", id.DisplayName, id.Subject)
 		}
-		fmt.Fprintf(stderr, "  user:    %s\n", who)
+		fmt.Fprintf(stderr, "  user:    %s\n", shown)
 	} else {
 		fmt.Fprintf(stderr, "  user:    unknown (%v)\n", err)
 	}
@@ -139,7 +149,20 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  expires: %s (in %s)\n", tok.Expiry.Local().Format(time.RFC3339), time.Until(tok.Expiry).Round(time.Second))
 	}
 	fmt.Fprintf(stderr, "  refresh: %v\n", tok.RefreshToken != "")
-	fmt.Fprintln(stderr, "The token stays in this process's memory and is gone when it exits.")
+	kind := cmp.Or(*storeKind, p.Store, config.StoreMemory)
+	if kind == config.StoreMemory {
+		fmt.Fprintln(stderr, "The token stays in this process's memory and is gone when it exits.")
+		return nil
+	}
+	st, err := openStore(ctx, kind)
+	if err != nil {
+		return err
+	}
+	key := tokenstore.Key{Provider: p.Name, Issuer: meta.Issuer, ClientID: d.Describe().ClientID, Subject: subject}
+	if err := st.Save(ctx, key, tok, who); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Kept in the %s store as provider %q: a server configured with it starts logged in ('mcpauth logout %s' revokes and removes it).\n", kind, p.Name, p.Name)
 	return nil
 }
 

@@ -28,7 +28,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run the example MCP server against a dev identity provider: login, step-up, logout, narrated", runDemo},
-		{"login", "log in to an issuer and show who logged in (never the token)", runLogin},
+		{"login", "log in to an issuer and show who logged in (never the token); --store keeps the login", runLogin},
+		{"status", "list the logins kept in the configured token stores (never a token)", runStatus},
+		{"logout", "logout PROVIDER | --all: revoke the stored logins at the issuer and remove them", runLogout},
 		{"drivers", "list built-in and configured drivers, their grants, and whether each plugin verifies", runDrivers},
 		{"plugin", "plugin hash PATH: print the sha256 to put in a config file", runPlugin},
 		{"devserver", "run a development identity provider on loopback (device, PKCE, refresh)", runDevserver},
