@@ -274,7 +274,7 @@ func (d *demo) explicit(ctx context.Context, server []string) error {
 	}
 
 	d.doing = "calling auth_logout"
-	n.step("Log out: auth_logout forgets the token; the protected tools disappear again")
+	n.step("Log out: auth_logout revokes the token at the issuer and forgets it; the protected tools disappear again")
 	if _, err := s.call(ctx, "auth_logout", nil); err != nil {
 		return err
 	}

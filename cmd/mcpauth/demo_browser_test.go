@@ -95,7 +95,7 @@ func TestDemoBrowser(t *testing.T) {
 		"← dev_whoami: subject: test-user",
 		`← dev_call_api: 200 profile of test-user: name "Test User"`,
 		"devserver: device authorization approve",
-		"← auth_logout: Logged out of dev: the token is forgotten.",
+		"← auth_logout: Logged out: dev (test-user): revoked at the issuer and forgotten.",
 		"← auth_status: dev: not logged in.",
 		"Demo complete",
 	} {

@@ -63,7 +63,7 @@ func TestDemoAutoApprove(t *testing.T) {
 		"← auth_login: dev: logged in as test-user",
 		"→ tools/list: auth_login, auth_logout, auth_status, dev_call_api, dev_whoami, hello, ping",
 		"[8/8] Log out",
-		"← auth_logout: Logged out of dev: the token is forgotten.",
+		"← auth_logout: Logged out: dev (test-user): revoked at the issuer and forgotten.",
 		"→ tools/list: auth_login, auth_status, hello",
 		"← auth_status: dev: not logged in.",
 		"Demo complete",

@@ -29,14 +29,15 @@ func (d *describedDriver) Describe() provider.Description {
 // they were dropped, and Google's or GitHub's code exchange failed in a
 // plugin), and the host sees the driver's API origins and loopback rules.
 func TestConfigureCarriesEverything(t *testing.T) {
-	var got provider.DriverConfig
+	configured := make(chan provider.DriverConfig, 1)
 	srv := NewServer(func(_ context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
-		got = cfg
+		configured <- cfg
 		return &describedDriver{cfg: cfg}, nil
 	})
 	c := servedBy(t, srv, provider.DriverConfig{Issuer: "https://as.example", ClientID: "c", ClientSecret: "not-really-secret",
 		Endpoints:   provider.Endpoints{Token: "/oauth/token2", Revocation: "https://as.example/revoke"},
 		ExtraParams: map[string]string{"audience": "https://api.example"}})
+	got := <-configured
 	if got.ClientSecret != "not-really-secret" || got.Endpoints.Token != "/oauth/token2" || got.Endpoints.Revocation != "https://as.example/revoke" ||
 		got.ExtraParams["audience"] != "https://api.example" {
 		t.Errorf("the plugin's driver was configured with %+v", got)
@@ -54,8 +55,8 @@ func TestConfigureRefusesOldPluginForNewFields(t *testing.T) {
 	connect := func(cfg provider.DriverConfig) error {
 		old := &oldPlugin{Server: NewServer(factoryOf(&fakeDriver{name: "old"}))}
 		client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginName: &testPlugin{srv: old}})
-		defer server.Stop()
 		defer client.Close()
+		defer server.Stop() // before Close: see servedBy
 		raw, err := client.Dispense(PluginName)
 		if err != nil {
 			t.Fatal(err)

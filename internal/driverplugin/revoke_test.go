@@ -52,8 +52,10 @@ func servedBy(t *testing.T, srv pb.DriverServer, cfg provider.DriverConfig) *Cli
 	t.Helper()
 	client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginName: &testPlugin{srv: srv}})
 	t.Cleanup(func() {
-		client.Close()
+		// Stop first: Close asks the server to shut down over gRPC, and
+		// go-plugin's test server races that Stop against this one.
 		server.Stop()
+		client.Close()
 	})
 	raw, err := client.Dispense(PluginName)
 	if err != nil {
