@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 )
@@ -33,6 +34,21 @@ func TestExplicitLogin(t *testing.T) {
 			}
 			ev := c.Events()
 			changed, result := slices.Index(ev, "list_changed"), slices.Index(ev, "auth_login result")
+			if cfg.lib == "go-sdk" {
+				// go-sdk's client debounces list_changed and runs its
+				// handler on its own goroutine, so the handler may run
+				// after Call returned although the notification came
+				// first on the wire (TestExplicitLoginWireOrder checks the
+				// wire itself): here only its arrival is observable. Wait
+				// for it, bounded.
+				for range 200 {
+					if ev = c.Events(); slices.Contains(ev, "list_changed") {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				changed, result = slices.Index(ev, "list_changed"), len(ev)
+			}
 			if changed < 0 || changed > result {
 				t.Fatalf("events %v: want list_changed before the auth_login result", ev)
 			}
