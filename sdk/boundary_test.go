@@ -3,10 +3,12 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,5 +276,166 @@ func TestNothingConfigured(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
+	}
+}
+
+// hangingDriver's Metadata blocks until its context ends, or forever when
+// ignoreCtx is set (a driver that does not honour cancellation).
+type hangingDriver struct {
+	staticDriver
+	calls     *atomic.Int32
+	ignoreCtx bool
+	release   chan struct{}
+}
+
+func (d hangingDriver) Metadata(ctx context.Context) (*provider.AuthServerMetadata, error) {
+	d.calls.Add(1)
+	if d.ignoreCtx {
+		<-d.release
+		return nil, errors.New("released")
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestHungDriverKeepsTheWaitBound: a login whose driver never answers (a
+// hung plugin, discovery that never returns) ends the call within the wait
+// bound with a clear message, and the next call starts a new login instead
+// of joining the stuck one — also when the driver ignores cancellation.
+// Before, the call waited as long as the client's own context allowed.
+func TestHungDriverKeepsTheWaitBound(t *testing.T) {
+	for _, ignore := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ignores cancellation %v", ignore), func(t *testing.T) {
+			var calls atomic.Int32
+			d := hangingDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}},
+				calls: &calls, ignoreCtx: ignore, release: make(chan struct{})}
+			t.Cleanup(func() { close(d.release) })
+			a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler), WaitTimeout: 300 * time.Millisecond}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			h := a.wrap(func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				t.Error("the tool ran without a login")
+				return nil, nil
+			}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+			for i := range 2 {
+				start := time.Now()
+				res, err := h(context.Background(), mcp.CallToolRequest{}) // no deadline of its own
+				took := time.Since(start)
+				if err != nil || res == nil || !res.IsError || !strings.Contains(resultTextOf(res), "showed nothing within 300ms") {
+					t.Fatalf("call %d: %+v, %v", i+1, res, err)
+				}
+				if took > 5*time.Second {
+					t.Errorf("call %d took %v, far past the 300 ms bound", i+1, took)
+				}
+			}
+			if n := calls.Load(); n != 2 {
+				t.Errorf("driver called %d times, want 2: the second call must start over", n)
+			}
+		})
+	}
+}
+
+func resultTextOf(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// TestInvalidTokenWithoutExpiryIsDropped: a token that never expires (a
+// GitHub OAuth App's), refused by its API with 401 invalid_token (revoked
+// at the provider), is dropped so the next call logs in again; a token
+// with an expiry is left to its refresh. Before, the dead token was sent
+// forever.
+func TestInvalidTokenWithoutExpiryIsDropped(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token", error_description="revoked"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(api.Close)
+	for _, tt := range []struct {
+		name        string
+		expiry      time.Time
+		wantDropped bool
+	}{
+		{"no expiry", time.Time{}, true},
+		{"with an expiry", time.Now().Add(time.Hour), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := identDriver{staticDriver: staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}},
+				apis: []string{api.URL}, subject: func(*provider.Token) string { return "alice" }}
+			a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			p := a.providers["p"]
+			if err := p.loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "revoked-at", Expiry: tt.expiry}, false); err != nil {
+				t.Fatal(err)
+			}
+			h := a.wrap(func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				resp, err := HTTPClient(ctx, "p").Get(api.URL + "/x")
+				if err != nil {
+					return nil, err
+				}
+				resp.Body.Close()
+				return mcp.NewToolResultText(resp.Status), nil
+			}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+			if _, err := h(context.Background(), mcp.CallToolRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.token(context.Background())
+			if dropped := errors.Is(err, provider.ErrNoToken); dropped != tt.wantDropped {
+				t.Errorf("after the 401: token err = %v; dropped = %v, want %v", err, dropped, tt.wantDropped)
+			}
+		})
+	}
+}
+
+// TestNoAuthorizationURLInModelText: for a client that shows links itself
+// (URL elicitation), "still waiting" text the model reads carries no PKCE
+// authorization URL (state, challenge, loopback port); a client without
+// elicitation still gets the link, which is all it has.
+func TestNoAuthorizationURLInModelText(t *testing.T) {
+	a, _ := loggedInAuth(t)
+	p := a.providers["p"]
+	pr := &prompt{grant: provider.GrantPKCE, url: "https://idp.example/authorize?state=S3CR3T-STATE&code_challenge=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5555%2Fcallback"}
+	urlClient := resultTextOf(a.failure(caller{kind: kindURL}, p, pr, ErrStillWaiting))
+	if strings.Contains(urlClient, "S3CR3T-STATE") || strings.Contains(urlClient, "idp.example/authorize") || !strings.Contains(urlClient, "browser") {
+		t.Errorf("URL-elicitation client's text: %q", urlClient)
+	}
+	noElicitation := resultTextOf(a.failure(caller{kind: kindNone}, p, pr, ErrStillWaiting))
+	if !strings.Contains(noElicitation, pr.url) {
+		t.Errorf("a client without elicitation lost the link: %q", noElicitation)
+	}
+	device := &prompt{grant: provider.GrantDevice, url: "https://idp.example/device", userCode: "ABCD-EFGH"}
+	if got := resultTextOf(a.failure(caller{kind: kindURL}, p, device, ErrStillWaiting)); !strings.Contains(got, "ABCD-EFGH") {
+		t.Errorf("device login text lost the code: %q", got)
+	}
+}
+
+// TestLinkStandsOnItsOwnLine: the no-elicitation text puts the link on a
+// line of its own, which a strict url.Parse of that line accepts whole
+// (state included), and the code likewise; no punctuation is glued to
+// either. Before, "open URL." broke the state for a user who copied it.
+func TestLinkStandsOnItsOwnLine(t *testing.T) {
+	a, _ := loggedInAuth(t)
+	link := "https://idp.example/authorize?client_id=c&state=Xwo-Q_LDrk&code_challenge=abc"
+	text := resultTextOf(a.linkResult(a.providers["p"], &prompt{grant: provider.GrantDevice, url: link, userCode: "BCDF-GHJK", expires: time.Now().Add(time.Minute)}))
+	var gotLink, gotCode bool
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "https://") {
+			u, err := url.Parse(line)
+			gotLink = err == nil && line == link && u.Query().Get("state") == "Xwo-Q_LDrk"
+		}
+		gotCode = gotCode || line == "BCDF-GHJK"
+	}
+	if !gotLink || !gotCode {
+		t.Errorf("link on its own line %v, code on its own line %v:\n%s", gotLink, gotCode, text)
 	}
 }

@@ -64,6 +64,31 @@ func (p *providerState) token(ctx context.Context) (*provider.Token, error) {
 	return tok, err
 }
 
+// rejected drops tok when its API answered 401 invalid_token (RFC 6750
+// §3.1) and it has no expiry to run out (a GitHub OAuth App token, revoked
+// at the provider): nothing else would ever replace it, so the next call
+// logs in again. A token with an expiry is left to refresh as usual.
+func (p *providerState) rejected(ctx context.Context, tok *provider.Token) {
+	if !tok.Expiry.IsZero() {
+		return
+	}
+	p.mu.Lock()
+	key, ok := p.key, p.loggedIn
+	p.mu.Unlock()
+	cur, found := p.store.Peek(key)
+	if !ok || !found || cur.AccessToken != tok.AccessToken {
+		return // already replaced
+	}
+	p.store.Remove(ctx, key)
+	p.mu.Lock()
+	if p.key == key {
+		p.loggedIn = false
+	}
+	p.mu.Unlock()
+	p.a.logger.Warn("mcpauth: the API refused the token as invalid (401 invalid_token); it is dropped and the next call logs in again",
+		"provider", p.cfg.Name)
+}
+
 // baseScopes are the scopes every login of p asks for.
 func (p *providerState) baseScopes() []string {
 	if len(p.cfg.Scopes) > 0 {
@@ -83,7 +108,9 @@ func (p *providerState) baseScopes() []string {
 func (p *providerState) startOrJoin(c caller, scopes []string, stepUp, add bool) (f *flow, started bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if f := p.flow; f != nil && !f.finished() {
+	// A stopped login (its context cancelled) is not joined even while its
+	// goroutine is still stuck in a driver call: the next call starts over.
+	if f := p.flow; f != nil && !f.finished() && f.ctx.Err() == nil {
 		return f, false
 	}
 	want := union(p.baseScopes(), scopes)

@@ -93,24 +93,32 @@ func (a *Auth) formMessage(p *providerState, pr *prompt) string {
 // the tool result, the login going on in the background so that calling the
 // tool again after approving it succeeds.
 func (a *Auth) linkResult(p *providerState, pr *prompt) *mcp.CallToolResult {
-	return mcp.NewToolResultError(a.instructions(p, pr) + " Then call this tool again.")
+	return mcp.NewToolResultError(a.instructions(caller{}, p, pr) + "\nThen call this tool again.")
 }
 
-func (a *Auth) instructions(p *providerState, pr *prompt) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Login needed: to let %s use your %s account, open %s", a.opts.ServerName, p.cfg.DisplayName, pr.url)
-	if pr.userCode != "" {
-		fmt.Fprintf(&b, " and enter the code %s", pr.userCode)
+func (a *Auth) instructions(c caller, p *providerState, pr *prompt) string {
+	if c.kind == kindURL && pr.grant == provider.GrantPKCE {
+		// The client showed the authorization URL itself (URL
+		// elicitation): it carries the state, the PKCE challenge and the
+		// loopback port, and does not belong in text the model reads.
+		return fmt.Sprintf("Login needed: finish logging in to %s in the browser, from the link your MCP client showed.", p.cfg.DisplayName)
 	}
-	b.WriteString(".")
+	// The link and the code stand on lines of their own, with nothing
+	// glued to them: a user who copies the text, or a parser, gets them
+	// whole (a trailing full stop once broke the state parameter).
+	var b strings.Builder
+	fmt.Fprintf(&b, "Login needed: to let %s use your %s account, open this link:\n\n%s\n", a.opts.ServerName, p.cfg.DisplayName, pr.url)
+	if pr.userCode != "" {
+		fmt.Fprintf(&b, "\nand enter the code:\n\n%s\n", pr.userCode)
+	}
 	if !pr.expires.IsZero() {
-		fmt.Fprintf(&b, " The login stays open until %s.", pr.expires.UTC().Format(time.Kitchen+" MST"))
+		fmt.Fprintf(&b, "\nThe login stays open until %s.", pr.expires.UTC().Format(time.Kitchen+" MST"))
 	}
 	return b.String()
 }
 
 // failure turns a login error into the tool result the user sees.
-func (a *Auth) failure(p *providerState, pr *prompt, err error) *mcp.CallToolResult {
+func (a *Auth) failure(c caller, p *providerState, pr *prompt, err error) *mcp.CallToolResult {
 	name := p.cfg.DisplayName
 	var msg string
 	switch {
@@ -119,9 +127,9 @@ func (a *Auth) failure(p *providerState, pr *prompt, err error) *mcp.CallToolRes
 	case errors.Is(err, ErrStillWaiting):
 		msg = fmt.Sprintf("Still waiting for the login to %s.", name)
 		if pr != nil {
-			msg = a.instructions(p, pr)
+			msg = a.instructions(c, p, pr)
 		}
-		msg += " Call this tool again when you are done."
+		msg += "\nCall this tool again when you are done."
 	case errors.Is(err, provider.ErrExpiredToken):
 		msg = fmt.Sprintf("The login code for %s expired before it was approved. Call the tool again to start a new login.", name)
 	case errors.Is(err, provider.ErrAccessDenied):

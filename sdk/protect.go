@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -153,7 +154,7 @@ func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *mcp.Ca
 				return nil
 			}
 			if err != nil && !needsLogin(err) {
-				return a.failure(p, nil, err)
+				return a.failure(cs.c, p, nil, err)
 			}
 		}
 		if res := a.authorize(ctx, cs, p, n.Scopes, false, add); res != nil {
@@ -161,7 +162,7 @@ func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *mcp.Ca
 		}
 		add = false
 	}
-	return a.failure(p, nil, fmt.Errorf("mcpauth: %s: the login did not grant the scopes %v", p.cfg.Name, n.Scopes))
+	return a.failure(cs.c, p, nil, fmt.Errorf("mcpauth: %s: the login did not grant the scopes %v", p.cfg.Name, n.Scopes))
 }
 
 func needsLogin(err error) bool {
@@ -181,26 +182,49 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 	if !started {
 		pr := f.shownPrompt()
 		if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
-			return a.failure(p, pr, err)
+			return a.failure(cs.c, p, pr, err)
 		}
 		if f.stepUp {
 			cs.markSteppedUp(p.cfg.Name)
 		}
 		return nil
 	}
-	wctx, cancel := context.WithTimeoutCause(ctx, a.opts.WaitTimeout, ErrStillWaiting)
-	defer cancel()
-	pr, err := f.waitPrompt(wctx)
-	if err != nil && context.Cause(wctx) == ErrStillWaiting && ctx.Err() == nil {
-		return mcp.NewToolResultError(fmt.Sprintf("Another process of this server is logging in to %s; finish the login it shows, then call this tool again.", p.cfg.DisplayName))
+	pr, err := a.promptWithin(ctx, f)
+	if errors.Is(err, errNoPrompt) {
+		return mcp.NewToolResultError(fmt.Sprintf("The login to %s showed nothing within %s: the identity provider (or its driver) did not answer, "+
+			"or another process of this server is logging in; this attempt was stopped. Call this tool again to start over.",
+			p.cfg.DisplayName, a.opts.WaitTimeout))
 	}
 	if err != nil {
-		return a.failure(p, nil, err)
+		return a.failure(cs.c, p, nil, err)
 	}
 	if pr == nil {
 		return nil // logged in without a prompt: a stored login
 	}
 	return a.present(cs.c, f, pr)
+}
+
+// errNoPrompt: a login this call started showed nothing within the wait
+// bound (a hung driver, slow discovery, a login lock held elsewhere).
+var errNoPrompt = errors.New("mcpauth: the login showed nothing in time")
+
+// promptWithin waits for the prompt of the login f this call started, at
+// most the wait bound: a driver that hangs, or discovery that never
+// answers, must not hold the call past it. On timeout the login is stopped,
+// so that the next call starts over instead of joining a stuck one.
+func (a *Auth) promptWithin(ctx context.Context, f *flow) (*prompt, error) {
+	wctx, cancel := context.WithTimeoutCause(ctx, a.opts.WaitTimeout, errNoPrompt)
+	defer cancel()
+	pr, err := f.waitPrompt(wctx)
+	if err != nil && errors.Is(context.Cause(wctx), errNoPrompt) && ctx.Err() == nil {
+		f.abort(errNoPrompt)
+		select { // bounded: the login's goroutine sees the cancellation at once
+		case <-f.done:
+		case <-time.After(time.Second):
+		}
+		return nil, errNoPrompt
+	}
+	return pr, err
 }
 
 // resume handles a retry answering the login f showed. It returns nil when
@@ -233,13 +257,13 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 		case <-ctx.Done():
 		}
 		a.logger.Info("mcpauth: the user declined the login", "provider", p.cfg.Name, "action", answer.Action)
-		return a.failure(p, nil, ErrDeclined)
+		return a.failure(cs.c, p, nil, ErrDeclined)
 	default:
 		return mcp.NewToolResultErrorf("mcpauth: unknown answer %q to the login request", answer.Action)
 	}
 	pr := f.shownPrompt()
 	if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
-		return a.failure(p, pr, err)
+		return a.failure(cs.c, p, pr, err)
 	}
 	if f.stepUp {
 		cs.markSteppedUp(p.cfg.Name)

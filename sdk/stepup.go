@@ -12,6 +12,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -98,6 +99,9 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			ErrNotAnAPI, t.name, req.URL.Scheme, req.URL.Host, req.URL.EscapedPath(), orNone(names))
 	}
 	resp, err := t.send(req, req.Body, tok)
+	if err == nil && invalidToken(resp) {
+		p.rejected(ctx, tok)
+	}
 	if err != nil || !refused(p, resp) {
 		return resp, err
 	}
@@ -195,7 +199,7 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 	var pr *prompt
 	if started {
 		var err error
-		if pr, err = f.waitPrompt(ctx); err != nil {
+		if pr, err = a.promptWithin(ctx, f); err != nil {
 			return nil, err
 		}
 	}
@@ -265,4 +269,18 @@ func orNone(s []string) string {
 		return "none configured"
 	}
 	return strings.Join(s, ", ")
+}
+
+// invalidToken reports a 401 whose Bearer challenge says invalid_token
+// (RFC 6750 §3.1: expired, revoked or malformed).
+func invalidToken(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	for _, c := range oidc.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate")) {
+		if strings.EqualFold(c.Scheme, "Bearer") && c.Params["error"] == "invalid_token" {
+			return true
+		}
+	}
+	return false
 }

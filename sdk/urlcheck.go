@@ -91,3 +91,10 @@ func multiTenant(host string) bool {
 	}
 	return false
 }
+
+// CheckShownURL is the rule the SDK applies to every URL it shows a user
+// (see checkShownURL), for other hosts of logins — the CLI's device and
+// browser logins — to apply the same one.
+func CheckShownURL(issuer, raw string, allowed []string) error {
+	return checkShownURL(issuer, raw, allowed)
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/sdk"
 	"github.com/mcpauth/mcpauth/tokenstore"
 )
 
@@ -87,6 +88,7 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "Provider %s: driver %s, authorization server %s (metadata from %s)\n",
 		p.Name, d.Describe().Name, meta.Issuer, orDefault(meta.Source, "built into the driver"))
 
+	shownHosts := append(slices.Clone(p.VerificationHosts), d.Describe().VerificationHosts...)
 	tty := isTerminal(stderr)
 	l := &login.Login{
 		Preference: pref,
@@ -95,6 +97,9 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 			printProgress(stderr, tty, p)
 		}},
 		Loopback: login.Loopback{Port: p.LoopbackPort, RedirectHost: cmp.Or(p.LoopbackHost, d.Describe().LoopbackHost), Timeout: *timeout, Open: func(ctx context.Context, u string) error {
+			if err := sdk.CheckShownURL(meta.Issuer, u, shownHosts); err != nil {
+				return err
+			}
 			fmt.Fprintf(stderr, "\nLog in in your browser:\n\n  %s\n\n", u)
 			if !*noBrowser {
 				if err := browser.Open(ctx, u); err != nil {
@@ -105,9 +110,19 @@ func runLogin(ctx context.Context, args []string, stderr io.Writer) error {
 			return nil
 		}},
 		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
+			// Both URIs are checked like every URL a server shows (the
+			// issuer's host or registrable domain, or a verification host):
+			// verification_uri_complete is a link the user may just click.
+			if err := sdk.CheckShownURL(meta.Issuer, da.VerificationURI, shownHosts); err != nil {
+				return err
+			}
 			fmt.Fprintf(stderr, "\nTo log in, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", da.VerificationURI, da.UserCode)
 			if da.VerificationURIComplete != "" {
-				fmt.Fprintf(stderr, "(or open %s)\n\n", da.VerificationURIComplete)
+				if err := sdk.CheckShownURL(meta.Issuer, da.VerificationURIComplete, shownHosts); err != nil {
+					fmt.Fprintf(stderr, "(the server also sent a direct link, not shown: %v)\n\n", err)
+				} else {
+					fmt.Fprintf(stderr, "(or open %s)\n\n", da.VerificationURIComplete)
+				}
 			}
 			if !da.ExpiresAt.IsZero() {
 				fmt.Fprintf(stderr, "The code expires at %s.\n", da.ExpiresAt.Local().Format(time.Kitchen))
