@@ -439,3 +439,33 @@ func TestLinkStandsOnItsOwnLine(t *testing.T) {
 		t.Errorf("link on its own line %v, code on its own line %v:\n%s", gotLink, gotCode, text)
 	}
 }
+
+// TestAuthToolAnnotations: auth_status was annotated read-only and (by
+// mcp-go's default) destructive at once; each auth tool now says what it is.
+func TestAuthToolAnnotations(t *testing.T) {
+	d := staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}}
+	a, err := New(context.Background(), withDriver(d, Options{Mode: Explicit, Logger: slog.New(slog.DiscardHandler)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
+	a.attach(s)
+	tools := map[string]mcp.ToolAnnotation{ToolLogin: {}, ToolStatus: {}, ToolLogout: {}}
+	for name := range tools {
+		st := s.GetTool(name)
+		if st == nil && name == ToolLogout {
+			st = &server.ServerTool{Tool: a.logoutTool().Tool}
+		}
+		if st == nil {
+			t.Fatalf("%s not listed", name)
+		}
+		tools[name] = st.Tool.Annotations
+	}
+	b := func(p *bool) bool { return p != nil && *p }
+	for name, want := range map[string][2]bool{ToolLogin: {false, false}, ToolStatus: {true, false}, ToolLogout: {false, true}} {
+		got := tools[name]
+		if b(got.ReadOnlyHint) != want[0] || b(got.DestructiveHint) != want[1] {
+			t.Errorf("%s: readOnly %v destructive %v, want %v %v", name, b(got.ReadOnlyHint), b(got.DestructiveHint), want[0], want[1])
+		}
+	}
+}

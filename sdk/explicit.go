@@ -34,11 +34,16 @@ func (a *Auth) addAuthTools(s *server.MCPServer) {
 		mcp.WithString("provider", mcp.Description("Which provider to log in to; default: the first one not logged in."), mcp.Enum(names...)),
 		mcp.WithArray("scopes", mcp.Description("Further OAuth scopes to ask for now; only scopes this server's tools need are accepted."), mcp.WithStringItems()),
 		mcp.WithString("account", mcp.Description(`"add": log in another account of the provider even when one is logged in; it becomes the one the tools use, the others stay (auth_status lists them, auth_logout forgets one).`), mcp.Enum(AccountAdd)),
+		// mcp-go's defaults call every tool destructive and open-world:
+		// each auth tool says what it is.
+		mcp.WithReadOnlyHintAnnotation(false), mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(true),
 	)
 	s.AddTool(login, a.wrap(a.loginDone, a.loginNeeds))
 	status := mcp.NewTool(ToolStatus,
 		mcp.WithDescription("Which providers this server is logged in to, as whom, with which scopes, until when. Never shows a token."),
-		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithReadOnlyHintAnnotation(true), mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(false),
 	)
 	s.AddTool(status, a.status)
 }
@@ -49,6 +54,8 @@ func (a *Auth) logoutTool() server.ServerTool {
 			mcp.WithDescription("Log out of a provider (default: all): the token is revoked at the issuer where it offers revocation, forgotten here and in the token store, and the tools that need it disappear."),
 			mcp.WithString("provider", mcp.Description("Which provider to log out of; default: all."), mcp.Enum(slices.Clone(a.order)...)),
 			mcp.WithString("account", mcp.Description("Which account to log out (its name as auth_status shows it); default: every account of the provider.")),
+			mcp.WithReadOnlyHintAnnotation(false), mcp.WithDestructiveHintAnnotation(true),
+			mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(true),
 		),
 		Handler: a.logout,
 	}
