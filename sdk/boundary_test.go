@@ -20,6 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcpauth/mcpauth/config"
+	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -467,5 +468,52 @@ func TestAuthToolAnnotations(t *testing.T) {
 		if b(got.ReadOnlyHint) != want[0] || b(got.DestructiveHint) != want[1] {
 			t.Errorf("%s: readOnly %v destructive %v, want %v %v", name, b(got.ReadOnlyHint), b(got.DestructiveHint), want[0], want[1])
 		}
+	}
+}
+
+// TestQuietCallsAnswerBeforeTheClientGivesUp: a call without a
+// progressToken, waiting for a login nobody approves, answers "still
+// waiting" within QuietWait (no progress can keep its request alive; the
+// TypeScript SDK gives up after 60 s); a call with one may wait up to
+// WaitTimeout. The login goes on in the background either way.
+func TestQuietCallsAnswerBeforeTheClientGivesUp(t *testing.T) {
+	d := twoGrantDriver{staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example",
+		TokenEndpoint: "https://idp.example/token", DeviceAuthorizationEndpoint: "https://idp.example/device"}}}
+	const quiet, wait = 300 * time.Millisecond, 1500 * time.Millisecond
+	a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler), QuietWait: quiet, WaitTimeout: wait,
+		Env: &login.Environment{GOOS: "linux"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h := a.wrap(func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		t.Error("the tool ran without a login")
+		return nil, nil
+	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+	// The first call starts the login and shows it (no elicitation: the link).
+	if res, err := h(context.Background(), mcp.CallToolRequest{}); err != nil || !strings.Contains(resultTextOf(res), "BCDF-GHJK") {
+		t.Fatalf("first call: %+v, %v", res, err)
+	}
+	call := func(progress bool) time.Duration {
+		var req mcp.CallToolRequest
+		if progress {
+			req.Params.Meta = &mcp.Meta{ProgressToken: "p1"}
+		}
+		start := time.Now()
+		res, err := h(context.Background(), req)
+		took := time.Since(start)
+		if err != nil || !strings.Contains(resultTextOf(res), "Call this tool again") {
+			t.Fatalf("progress %v: %+v, %v; want still waiting", progress, res, err)
+		}
+		return took
+	}
+	if took := call(false); took < quiet || took >= wait {
+		t.Errorf("without a progressToken the call took %v, want about %v (less than the %v WaitTimeout)", took, quiet, wait)
+	}
+	if took := call(true); took < wait {
+		t.Errorf("with a progressToken the call took %v, want the full %v", took, wait)
+	}
+	if f := a.providers["p"].flow; f == nil || f.finished() {
+		t.Error("the login stopped; it must go on in the background")
 	}
 }

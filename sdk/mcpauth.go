@@ -63,6 +63,10 @@ const EnvClientIDMetadataDocument = "MCP_OAUTH_CLIENT_ID"
 const (
 	// DefaultWaitTimeout bounds how long one tool call waits for a login.
 	DefaultWaitTimeout = 5 * time.Minute
+	// DefaultQuietWait bounds the wait of a call that sent no progressToken:
+	// nothing can keep its request alive, and the TypeScript SDK's default
+	// request timeout is 60 s, so it answers "still waiting" well before.
+	DefaultQuietWait = 40 * time.Second
 	// maxFlowLifetime bounds a login running in the background.
 	maxFlowLifetime = 30 * time.Minute
 )
@@ -94,6 +98,11 @@ type Options struct {
 	// on in the background. Default DefaultWaitTimeout. A login_timeout set
 	// in the user's config file or MCPAUTH_LOGIN_TIMEOUT wins; New logs it.
 	WaitTimeout time.Duration
+	// QuietWait bounds the wait of a call without a progressToken, which no
+	// progress notification can keep alive: it answers "still waiting, call
+	// again" before a typical client request timeout, and the login goes on
+	// in the background. Default DefaultQuietWait; at most WaitTimeout.
+	QuietWait time.Duration
 	// ClientIDMetadataDocument is the host's Client ID Metadata Document URL
 	// (an https URL with a path), used as client_id where the authorization
 	// server advertises client_id_metadata_document_supported. Empty means
@@ -212,6 +221,10 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
+	if opts.QuietWait <= 0 {
+		opts.QuietWait = DefaultQuietWait
+	}
+	opts.QuietWait = min(opts.QuietWait, opts.WaitTimeout)
 	if opts.ServerName == "" {
 		opts.ServerName = "this server"
 	}

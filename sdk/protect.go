@@ -181,7 +181,7 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 	f, started := p.startOrJoin(cs.c, scopes, stepUp, add)
 	if !started {
 		pr := f.shownPrompt()
-		if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
+		if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, pr)); err != nil {
 			return a.failure(cs.c, p, pr, err)
 		}
 		if f.stepUp {
@@ -189,11 +189,11 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 		}
 		return nil
 	}
-	pr, err := a.promptWithin(ctx, f)
+	pr, err := a.promptWithin(ctx, f, cs.waitBound())
 	if errors.Is(err, errNoPrompt) {
 		return mcp.NewToolResultError(fmt.Sprintf("The login to %s showed nothing within %s: the identity provider (or its driver) did not answer, "+
 			"or another process of this server is logging in; this attempt was stopped. Call this tool again to start over.",
-			p.cfg.DisplayName, a.opts.WaitTimeout))
+			p.cfg.DisplayName, cs.waitBound()))
 	}
 	if err != nil {
 		return a.failure(cs.c, p, nil, err)
@@ -212,8 +212,8 @@ var errNoPrompt = errors.New("mcpauth: the login showed nothing in time")
 // most the wait bound: a driver that hangs, or discovery that never
 // answers, must not hold the call past it. On timeout the login is stopped,
 // so that the next call starts over instead of joining a stuck one.
-func (a *Auth) promptWithin(ctx context.Context, f *flow) (*prompt, error) {
-	wctx, cancel := context.WithTimeoutCause(ctx, a.opts.WaitTimeout, errNoPrompt)
+func (a *Auth) promptWithin(ctx context.Context, f *flow, bound time.Duration) (*prompt, error) {
+	wctx, cancel := context.WithTimeoutCause(ctx, bound, errNoPrompt)
 	defer cancel()
 	pr, err := f.waitPrompt(wctx)
 	if err != nil && errors.Is(context.Cause(wctx), errNoPrompt) && ctx.Err() == nil {
@@ -262,7 +262,7 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 		return mcp.NewToolResultErrorf("mcpauth: unknown answer %q to the login request", answer.Action)
 	}
 	pr := f.shownPrompt()
-	if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, pr)); err != nil {
+	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, pr)); err != nil {
 		return a.failure(cs.c, p, pr, err)
 	}
 	if f.stepUp {
@@ -276,6 +276,16 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 
 func staleResult() *mcp.CallToolResult {
 	return mcp.NewToolResultError(ErrStaleFlow.Error() + " (it was answered, replaced by a newer one, or has ended); call the tool again to start a new login")
+}
+
+// waitBound is how long this call may wait for a login: WaitTimeout when
+// the caller sent a progressToken (progress keeps its request alive),
+// QuietWait otherwise, so it answers before the client gives up on it.
+func (cs *callState) waitBound() time.Duration {
+	if cs.c.progressToken != nil {
+		return cs.a.opts.WaitTimeout
+	}
+	return cs.a.opts.QuietWait
 }
 
 // progressFunc returns the progress reporter of a call waiting for p's

@@ -199,7 +199,7 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 	var pr *prompt
 	if started {
 		var err error
-		if pr, err = a.promptWithin(ctx, f); err != nil {
+		if pr, err = a.promptWithin(ctx, f, cs.waitBound()); err != nil {
 			return nil, err
 		}
 	}
@@ -221,7 +221,7 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 			return nil, fmt.Errorf("mcpauth: %s: %w (%s) to authorize the scopes %q", p.cfg.Name, ErrDeclined, res.Action, strings.Join(scopes, " "))
 		}
 	}
-	if _, err := f.wait(ctx, a.opts.WaitTimeout, cs.progressFunc(ctx, p, f.shownPrompt())); err != nil {
+	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, f.shownPrompt())); err != nil {
 		return nil, fmt.Errorf("mcpauth: %s: authorizing more scopes: %w", p.cfg.Name, err)
 	}
 	cs.markSteppedUp(p.cfg.Name)
