@@ -114,16 +114,26 @@ func (o *outWriter) notify(completedID string) {
 // waitCompleted waits until the completion of every id has been written, at
 // most bound.
 func (o *outWriter) waitCompleted(ctx context.Context, ids []string, bound time.Duration) {
+	o.waitUntil(ctx, bound, func() bool {
+		for _, id := range ids {
+			if !o.completed[id] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// waitUntil waits until done (called with cmu held) holds, at most bound:
+// every noted notification wakes it to check again.
+func (o *outWriter) waitUntil(ctx context.Context, bound time.Duration, done func() bool) {
 	t := time.NewTimer(bound)
 	defer t.Stop()
 	for {
 		o.cmu.Lock()
-		ch, all := o.changed, true
-		for _, id := range ids {
-			all = all && o.completed[id]
-		}
+		ch, ok := o.changed, done()
 		o.cmu.Unlock()
-		if all {
+		if ok {
 			return
 		}
 		select {
@@ -146,21 +156,5 @@ func (o *outWriter) listChangedCount() uint64 {
 // waitListChanged waits until target notifications have been written, at
 // most bound.
 func (o *outWriter) waitListChanged(ctx context.Context, target uint64, bound time.Duration) {
-	t := time.NewTimer(bound)
-	defer t.Stop()
-	for {
-		o.cmu.Lock()
-		ch := o.changed
-		o.cmu.Unlock()
-		if o.listChanged.Load() >= target {
-			return
-		}
-		select {
-		case <-ch:
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+	o.waitUntil(ctx, bound, func() bool { return o.listChanged.Load() >= target })
 }
