@@ -8,4 +8,4 @@ import (
 )
 
 // TestDocsSnippets: the auth0 snippets of docs/drivers.md parse and build the driver.
-func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, auth0.Name, auth0.Registration.New) }
+func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, auth0.Registration) }

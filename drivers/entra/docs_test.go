@@ -1,53 +1,18 @@
 package entra_test
 
 import (
-	"context"
-	"os"
-	"regexp"
 	"testing"
 
-	"github.com/mcpauth/mcpauth/config"
-	"github.com/mcpauth/mcpauth/drivers"
 	"github.com/mcpauth/mcpauth/drivers/entra"
-	"github.com/mcpauth/mcpauth/provider"
-	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/internal/optest/docstest"
 )
 
-// TestDocsSnippets: every snippet of docs/drivers.md parses, and those
-// whose provider resolves to entra (by its issuer, as the registry
-// resolves it: the config file's driver list does not name entra, so the
-// snippets leave driver: out and docstest.DriverSnippets cannot find them)
-// build the driver without a request.
+// TestDocsSnippets: the entra snippets of docs/drivers.md (found by the
+// issuer entra claims: the config file cannot name driver: entra yet) parse
+// and build the driver; the page shows both the multi-tenant and the
+// single-tenant issuer.
 func TestDocsSnippets(t *testing.T) {
-	const page = "../../docs/drivers.md"
-	doc, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := 0
-	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1) {
-		f, err := config.ParseEnv(page, m[1], nil)
-		if err != nil {
-			t.Fatalf("snippet does not parse: %v\n%s", err, m[1])
-		}
-		for _, p := range f.Providers {
-			if reg, _, err := registry.Resolve(drivers.Builtin, p.Driver, p.Issuer); err != nil || reg.Name != entra.Name {
-				continue
-			}
-			_, err := entra.Registration.New(context.Background(), provider.DriverConfig{
-				Issuer: p.Issuer, ClientID: p.ClientID, Scopes: p.Scopes, Options: p.Options,
-				Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
-					t.Errorf("provider %s: the factory made a request", p.Name)
-					return nil, context.Canceled
-				},
-			})
-			if err != nil {
-				t.Errorf("provider %s: %v", p.Name, err)
-			}
-			built++
-		}
-	}
-	if built < 2 {
-		t.Fatalf("%s has %d snippets resolving to entra, want 2", page, built)
+	if n := docstest.DriverSnippets(t, entra.Registration); n < 2 {
+		t.Fatalf("docs/drivers.md has %d snippets resolving to entra, want 2", n)
 	}
 }

@@ -8,4 +8,4 @@ import (
 )
 
 // TestDocsSnippets: the github snippets of docs/drivers.md parse and build the driver.
-func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, github.Name, github.Registration.New) }
+func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, github.Registration) }

@@ -8,4 +8,4 @@ import (
 )
 
 // TestDocsSnippets: the gitlab snippets of docs/drivers.md parse and build the driver.
-func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, gitlab.Name, gitlab.Registration.New) }
+func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, gitlab.Registration) }

@@ -10,5 +10,5 @@ import (
 // TestDocsSnippets: the oidc snippets of docs/drivers.md parse and build the
 // driver through its registration, the factory hosts use.
 func TestDocsSnippets(t *testing.T) {
-	docstest.DriverSnippets(t, oidc.Name, oidc.Registration.New)
+	docstest.DriverSnippets(t, oidc.Registration)
 }

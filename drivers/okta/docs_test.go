@@ -8,4 +8,4 @@ import (
 )
 
 // TestDocsSnippets: the okta snippets of docs/drivers.md parse and build the driver.
-func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, okta.Name, okta.Registration.New) }
+func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, okta.Registration) }

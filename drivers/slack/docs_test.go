@@ -8,4 +8,4 @@ import (
 )
 
 // TestDocsSnippets: the slack snippets of docs/drivers.md parse and build the driver.
-func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, slack.Name, slack.Registration.New) }
+func TestDocsSnippets(t *testing.T) { docstest.DriverSnippets(t, slack.Registration) }

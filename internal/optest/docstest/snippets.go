@@ -23,10 +23,14 @@ var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 var errNoRequest = errors.New("docstest: the factory made a request")
 
 // DriverSnippets checks the configuration snippets of docs/drivers.md for
-// the driver called name: every YAML snippet on the page is a valid config
-// file, at least one configures a provider with this driver, and factory
-// builds the driver from each such provider without making a request.
-func DriverSnippets(t *testing.T, name string, factory provider.DriverFactory) {
+// the driver reg registers: every YAML snippet on the page is a valid config
+// file, at least one configures a provider for this driver, and reg.New
+// builds the driver from each such provider without making a request. A
+// provider is this driver's when it names it (driver: NAME) or, naming
+// none, has an issuer reg.Claims accepts, as the registry resolves it. It
+// returns how many providers it built, for a driver whose page must show
+// more than one.
+func DriverSnippets(t *testing.T, reg provider.Registration) int {
 	t.Helper()
 	doc, err := os.ReadFile(filepath.Join(moduleRoot(t), driversDoc))
 	if err != nil {
@@ -39,11 +43,12 @@ func DriverSnippets(t *testing.T, name string, factory provider.DriverFactory) {
 			t.Fatalf("snippet does not parse: %v\n%s", err, m[1])
 		}
 		for _, p := range f.Providers {
-			if p.Driver != name {
+			if !configures(reg, p) {
 				continue
 			}
-			if _, err := factory(context.Background(), provider.DriverConfig{
-				Issuer: p.Issuer, ClientID: p.ClientID, Scopes: p.Scopes, Options: p.Options,
+			if _, err := reg.New(context.Background(), provider.DriverConfig{
+				Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+				Options: p.Options, Endpoints: p.Endpoints, ExtraParams: p.ExtraParams,
 				Discover: func(context.Context, string) (*provider.AuthServerMetadata, error) {
 					t.Errorf("provider %s: %v", p.Name, errNoRequest)
 					return nil, errNoRequest
@@ -55,8 +60,18 @@ func DriverSnippets(t *testing.T, name string, factory provider.DriverFactory) {
 		}
 	}
 	if built == 0 {
-		t.Fatalf("%s has no snippet for driver %q", driversDoc, name)
+		t.Fatalf("%s has no snippet for driver %q", driversDoc, reg.Name)
 	}
+	return built
+}
+
+// configures reports whether provider p is built by reg: it names reg's
+// driver, or names none and reg claims its issuer.
+func configures(reg provider.Registration, p config.Provider) bool {
+	if p.Driver != "" {
+		return p.Driver == reg.Name
+	}
+	return reg.Claims != nil && reg.Claims(p.Issuer)
 }
 
 // moduleRoot is the nearest directory above the test's package directory
