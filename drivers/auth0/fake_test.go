@@ -1,9 +1,6 @@
 package auth0_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
@@ -48,7 +43,7 @@ type fakeAuth0 struct {
 	// leeway is the rotation's reuse interval.
 	leeway time.Duration
 
-	key     *rsa.PrivateKey
+	key     *logintest.Signer
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
 
@@ -73,25 +68,10 @@ type family struct {
 	pair            []byte // the response the previous token got
 }
 
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
-
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	rsaOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return rsaKey
-}
-
 func newFakeAuth0(t *testing.T, configure func(*fakeAuth0)) *fakeAuth0 {
 	f := &fakeAuth0{
 		t: t, clientID: "k8VxR2mQ7pL4sT9wZ1yB3nC6dF0gH5jA", grants: []string{grantDevice, grantCode, grantRefresh},
-		offline: true, leeway: 10 * time.Second, key: signingKey(t), devices: logintest.NewDevices(t),
+		offline: true, leeway: 10 * time.Second, key: logintest.NewSigner(t), devices: logintest.NewDevices(t),
 		now: time.Now(), audiences: map[string][]string{}, expired: map[string]bool{}, refresh: map[string]*family{}, tokens: map[string]string{},
 	}
 	if configure != nil {
@@ -102,7 +82,7 @@ func newFakeAuth0(t *testing.T, configure func(*fakeAuth0)) *fakeAuth0 {
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		f.json(w, http.StatusOK, "openid-configuration.json", map[string]string{"$ISSUER_SLASH": f.issuer(), "$BASE": f.URL})
 	})
-	mux.HandleFunc("GET /.well-known/jwks.json", f.keys)
+	mux.HandleFunc("GET /.well-known/jwks.json", f.key.JWKS)
 	mux.HandleFunc("GET /authorize", f.authorize)
 	mux.HandleFunc("POST /oauth/device/code", f.deviceCode)
 	mux.HandleFunc("POST /oauth/token", f.token)
@@ -289,29 +269,11 @@ func (f *fakeAuth0) issue(scope, audience string, fam *family) []byte {
 }
 
 func (f *fakeAuth0) idToken() string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "a0k1"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
 	now := time.Now().Unix()
-	claims, _ := json.Marshal(map[string]any{
+	return f.key.IDToken(map[string]any{
 		"iss": f.issuer(), "sub": "auth0|64f1c0ffee00badc0de00042", "aud": f.clientID, "iat": now, "exp": now + 36000,
 		"name": "Alice Example", "nickname": "alice", "sid": logintest.RandomString(),
 	})
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
-	s, _ := jws.CompactSerialize()
-	return s
-}
-
-func (f *fakeAuth0) keys(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "a0k1", Algorithm: "RS256", Use: "sig"}}})
 }
 
 // userinfo accepts any access token the tenant issued, opaque or not.

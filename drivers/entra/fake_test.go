@@ -1,9 +1,6 @@
 package entra_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/drivers/entra"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
@@ -51,7 +46,7 @@ type fakeEntra struct {
 	// wrongIssuer: every discovery document names another tenant's issuer.
 	wrongIssuer bool
 
-	key     *rsa.PrivateKey
+	key     *logintest.Signer
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
 
@@ -62,25 +57,10 @@ type fakeEntra struct {
 	declined map[string]bool   // user codes declined
 }
 
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
-
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	rsaOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return rsaKey
-}
-
 func newFakeEntra(t *testing.T, configure func(*fakeEntra)) *fakeEntra {
 	f := &fakeEntra{
 		t: t, clientID: "00001111-aaaa-2222-bbbb-3333cccc4444", publicFlows: true,
-		verificationURI: "https://www.microsoft.com/link", key: signingKey(t), devices: logintest.NewDevices(t),
+		verificationURI: "https://www.microsoft.com/link", key: logintest.NewSigner(t), devices: logintest.NewDevices(t),
 		refresh: map[string]string{}, declined: map[string]bool{},
 	}
 	if configure != nil {
@@ -92,7 +72,7 @@ func newFakeEntra(t *testing.T, configure func(*fakeEntra)) *fakeEntra {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", f.deviceCode)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", f.token)
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", f.authorize)
-	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", f.keys)
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", f.key.JWKS)
 	return f
 }
 
@@ -282,11 +262,6 @@ func (f *fakeEntra) idToken() string {
 }
 
 func (f *fakeEntra) signIDToken(override map[string]any) string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "k1"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	now := time.Now().Unix()
 	claims := map[string]any{
 		"aud": f.clientID, "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0",
@@ -296,18 +271,7 @@ func (f *fakeEntra) signIDToken(override map[string]any) string {
 	for k, v := range override {
 		claims[k] = v
 	}
-	b, _ := json.Marshal(claims)
-	jws, err := signer.Sign(b)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	s, _ := jws.CompactSerialize()
-	return s
-}
-
-func (f *fakeEntra) keys(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	return f.key.IDToken(claims)
 }
 
 // redirectAllowed is Entra's reply URL matching for "Mobile and desktop

@@ -1,8 +1,6 @@
 package gitlab_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -10,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
@@ -40,7 +36,7 @@ type fakeGitLab struct {
 	// listsDevice: the discovery documents list the device endpoint.
 	listsDevice bool
 
-	key     *rsa.PrivateKey
+	key     *logintest.Signer
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
 
@@ -57,24 +53,9 @@ type grant struct {
 	expires time.Time
 }
 
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
-
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	rsaOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return rsaKey
-}
-
 func newFakeGitLab(t *testing.T, configure func(*fakeGitLab)) *fakeGitLab {
 	f := &fakeGitLab{
-		t: t, clientID: "3f2c1b0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", key: signingKey(t),
+		t: t, clientID: "3f2c1b0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b", key: logintest.NewSigner(t),
 		devices: logintest.NewDevices(t), refresh: map[string]*grant{}, access: map[string]*grant{},
 	}
 	if configure != nil {
@@ -84,7 +65,7 @@ func newFakeGitLab(t *testing.T, configure func(*fakeGitLab)) *fakeGitLab {
 	f.Server = logintest.NewServer(t, mux)
 	mux.HandleFunc("GET /.well-known/openid-configuration", f.metadata)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.metadata)
-	mux.HandleFunc("GET /oauth/discovery/keys", f.keys)
+	mux.HandleFunc("GET /oauth/discovery/keys", f.key.JWKS)
 	mux.HandleFunc("GET /oauth/authorize", f.authorize)
 	mux.HandleFunc("POST /oauth/authorize_device", f.deviceAuthorize)
 	mux.HandleFunc("POST /oauth/token", f.token)
@@ -226,29 +207,11 @@ func (f *fakeGitLab) issue(w http.ResponseWriter, scope string) {
 }
 
 func (f *fakeGitLab) idToken() string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "gl1"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
 	now := time.Now().Unix()
-	claims, _ := json.Marshal(map[string]any{
+	return f.key.IDToken(map[string]any{
 		"iss": f.URL, "sub": "4242", "aud": f.clientID, "iat": now, "exp": now + 120, "auth_time": now,
 		"sub_legacy": "5d1f3b0c9e8a7f6b", "name": "Alice Example", "nickname": "alice", "preferred_username": "alice",
 	})
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
-	s, _ := jws.CompactSerialize()
-	return s
-}
-
-func (f *fakeGitLab) keys(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "gl1", Algorithm: "RS256", Use: "sig"}}})
 }
 
 // bearer returns the live grant of the request's access token, or answers

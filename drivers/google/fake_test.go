@@ -1,9 +1,6 @@
 package google_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/drivers/google"
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
@@ -39,7 +34,7 @@ type fakeGoogle struct {
 	// pollErrors are answered to the polls, in turn, before the real answer.
 	pollErrors []string
 
-	key     *rsa.PrivateKey
+	key     *logintest.Signer
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
 
@@ -54,20 +49,9 @@ var pollStatus = map[string]int{
 	"rate_limit_exceeded": 403, "invalid_client": 401,
 }
 
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
-
 func newFakeGoogle(t *testing.T, configure func(*fakeGoogle)) *fakeGoogle {
-	rsaOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
 	f := &fakeGoogle{t: t, clientID: "1234567890-abcdefg.apps.googleusercontent.com", secret: "GOCSPX-fake-secret",
-		key: rsaKey, devices: logintest.NewDevices(t), refresh: map[string]string{}}
+		key: logintest.NewSigner(t), devices: logintest.NewDevices(t), refresh: map[string]string{}}
 	if configure != nil {
 		configure(f)
 	}
@@ -79,9 +63,7 @@ func newFakeGoogle(t *testing.T, configure func(*fakeGoogle)) *fakeGoogle {
 	mux.HandleFunc("POST /device/code", f.deviceCode)
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("GET /o/oauth2/v2/auth", f.authorize)
-	mux.HandleFunc("GET /oauth2/v3/certs", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "g1", Algorithm: "RS256", Use: "sig"}}})
-	})
+	mux.HandleFunc("GET /oauth2/v3/certs", f.key.JWKS)
 	return f
 }
 
@@ -203,19 +185,9 @@ func (f *fakeGoogle) idToken() string {
 }
 
 func (f *fakeGoogle) signIDToken(iss string) string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "g1"}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	now := time.Now().Unix()
-	b, _ := json.Marshal(map[string]any{"iss": iss, "azp": f.clientID, "aud": f.clientID, "sub": "110169484474386276334",
+	return f.key.IDToken(map[string]any{"iss": iss, "azp": f.clientID, "aud": f.clientID, "sub": "110169484474386276334",
 		"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "iat": now, "exp": now + 3600})
-	jws, err := signer.Sign(b)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	s, _ := jws.CompactSerialize()
-	return s
 }
 
 // authorize is the browser leg: loopback redirects on 127.0.0.1 or [::1].

@@ -2,17 +2,12 @@ package oidc_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/discovery"
 	"github.com/mcpauth/mcpauth/drivers/oidc"
@@ -45,7 +40,7 @@ type fakeKeycloak struct {
 	// switch, off by default in Keycloak.
 	deviceGrant bool
 
-	key     *rsa.PrivateKey
+	key     *logintest.Signer
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
 
@@ -53,19 +48,8 @@ type fakeKeycloak struct {
 	refresh map[string]string // refresh token → scope
 }
 
-var (
-	keycloakKeyOnce sync.Once
-	keycloakKey     *rsa.PrivateKey
-)
-
 func newFakeKeycloak(t *testing.T, prefix string, deviceGrant bool) *fakeKeycloak {
-	keycloakKeyOnce.Do(func() {
-		var err error
-		if keycloakKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	f := &fakeKeycloak{t: t, prefix: prefix, clientID: "mcp-cli", deviceGrant: deviceGrant, key: keycloakKey,
+	f := &fakeKeycloak{t: t, prefix: prefix, clientID: "mcp-cli", deviceGrant: deviceGrant, key: logintest.NewSigner(t),
 		devices: logintest.NewDevices(t), refresh: map[string]string{}}
 	oidcPath := prefix + "/protocol/openid-connect"
 	mux := http.NewServeMux()
@@ -75,7 +59,7 @@ func newFakeKeycloak(t *testing.T, prefix string, deviceGrant bool) *fakeKeycloa
 	})
 	mux.HandleFunc("GET "+oidcPath+"/certs", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "kc1", Algorithm: "RS256", Use: "sig"}}})
+		f.key.JWKS(w, r)
 	})
 	mux.HandleFunc("GET "+oidcPath+"/auth", f.authorize)
 	mux.HandleFunc("POST "+oidcPath+"/auth/device", f.device)
@@ -164,23 +148,11 @@ func (f *fakeKeycloak) issue(w http.ResponseWriter, scope string) {
 }
 
 func (f *fakeKeycloak) idToken() string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "kc1"}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
 	now := time.Now().Unix()
-	claims, _ := json.Marshal(map[string]any{
+	return f.key.IDToken(map[string]any{
 		"iss": f.issuer(), "sub": "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", "aud": f.clientID, "azp": f.clientID, "typ": "ID",
 		"iat": now, "exp": now + 300, "preferred_username": "alice", "name": "Alice Example",
 	})
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		f.t.Error(err)
-		return ""
-	}
-	s, _ := jws.CompactSerialize()
-	return s
 }
 
 // authorize consents at once and redirects with code, state and iss

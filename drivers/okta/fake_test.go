@@ -1,9 +1,6 @@
 package okta_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mcpauth/mcpauth/internal/optest/logintest"
 	"github.com/mcpauth/mcpauth/provider"
@@ -72,7 +67,7 @@ type fakeOkta struct {
 	redirects   []string
 	anyLoopback bool
 
-	key *rsa.PrivateKey
+	key *logintest.Signer
 
 	devices *logintest.Devices
 	codes   logintest.AuthCodes
@@ -91,25 +86,10 @@ type grant struct {
 	scope, issuer, jkt string
 }
 
-var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-)
-
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	rsaOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return rsaKey
-}
-
 func newFakeOkta(t *testing.T, configure func(*fakeOkta)) *fakeOkta {
 	f := &fakeOkta{
 		t: t, clientID: "0oa1b2c3d4e5f6g7h8i9", grants: []string{grantDevice, grantCode, grantRefresh},
-		key: signingKey(t), nonce: logintest.RandomString(), jtis: map[string]bool{}, devices: logintest.NewDevices(t),
+		key: logintest.NewSigner(t), nonce: logintest.RandomString(), jtis: map[string]bool{}, devices: logintest.NewDevices(t),
 		refresh: map[string]*grant{}, tokens: map[string]*grant{}, port: logintest.FreePort(t),
 	}
 	f.redirects = []string{fmt.Sprintf("http://127.0.0.1:%d/callback", f.port)}
@@ -140,7 +120,7 @@ func newFakeOkta(t *testing.T, configure func(*fakeOkta)) *fakeOkta {
 		mux.HandleFunc("POST "+as.prefix+"/device/authorize", func(w http.ResponseWriter, r *http.Request) { f.deviceAuthorize(w, r, as.issuer) })
 		mux.HandleFunc("POST "+as.prefix+"/token", func(w http.ResponseWriter, r *http.Request) { f.token(w, r, as.issuer) })
 		mux.HandleFunc("GET "+as.prefix+"/authorize", func(w http.ResponseWriter, r *http.Request) { f.authorize(w, r, as.issuer) })
-		mux.HandleFunc("GET "+as.prefix+"/keys", f.keys)
+		mux.HandleFunc("GET "+as.prefix+"/keys", f.key.JWKS)
 		mux.HandleFunc("GET "+as.prefix+"/userinfo", f.userinfo)
 	}
 	return f
@@ -358,27 +338,11 @@ func (f *fakeOkta) issueAccess(w http.ResponseWriter, g *grant) {
 }
 
 func (f *fakeOkta) idToken(issuer string) string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: "k1"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	now := time.Now().Unix()
-	claims, _ := json.Marshal(map[string]any{
+	return f.key.IDToken(map[string]any{
 		"iss": issuer, "sub": "00u1a2b3c4D5e6F7g8h9", "aud": f.clientID, "iat": now, "exp": now + 3600,
 		"name": "Alice Example", "preferred_username": "alice@example.com", "ver": 1,
 	})
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	s, _ := jws.CompactSerialize()
-	return s
-}
-
-func (f *fakeOkta) keys(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
 }
 
 func (f *fakeOkta) userinfo(w http.ResponseWriter, r *http.Request) {
