@@ -1,35 +1,27 @@
-// Package provider is the core model of mcpauth: the Driver interface and its
-// optional capabilities, authorization-server metadata, tokens, scope
-// challenges and typed errors, plus the host-side grant engines that every
-// driver shares.
+// Package provider is the driver contract of mcpauth: what a driver author
+// implements and a host calls. A Driver (Describe, Metadata) knows one kind
+// of issuer; optional abilities are small interfaces asserted by type —
+// DeviceAuthorizer, CodeExchanger, Refresher, Challenger, Identifier,
+// ClientRebinder, Revoker — each method making single HTTP requests (the
+// host's engines in package login own loops and timing).
 //
-// A driver knows one kind of issuer and makes single HTTP requests; the
-// engines here own the timing and the user-facing steps:
+// Also here: Description (grants, default scopes, API origins, shown-URL
+// hosts, loopback rules), AuthServerMetadata and its URL rules, Token,
+// DeviceAuthorization, ScopeChallenge, typed errors (OAuthError with the
+// RFC 6749 §5.2 fields, sentinels matched with errors.Is, IsTransient), and
+// what catalogues are made of: DriverConfig, DriverFactory, DiscoverFunc,
+// Registration and DecodeOptions.
 //
-//   - DevicePoller runs the device authorization grant loop (RFC 8628 §3.4–3.5):
-//     a 5 s default interval, +5 s on slow_down (a larger server-given interval
-//     wins), exactly one token request per interval, none after cancellation.
-//   - Loopback runs the authorization code grant with PKCE S256 and a loopback
-//     redirect (RFC 7636, RFC 8252 §7.3), checking state and the RFC 9207 iss
-//     parameter.
-//   - SelectGrant and Login choose between the two (auto, device, pkce).
-//   - TokenStore keeps tokens in memory only, with single-flight refresh that
-//     honours refresh-token rotation (RFC 6749 §6).
-//
-// A login, with a driver d (for example from drivers/oidc):
-//
-//	login := &login.Login{
-//		Preference: login.PreferAuto,
-//		Loopback:   login.Loopback{Open: openBrowser},
-//		ShowDevice: func(ctx context.Context, da *provider.DeviceAuthorization) error {
-//			fmt.Fprintf(os.Stderr, "Open %s and enter %s\n", da.VerificationURI, da.UserCode)
-//			return nil
-//		},
-//	}
-//	tok, err := login.Run(ctx, d, []string{"openid"})
+//	var Registration = provider.Registration{Name: "corpidp", New: func(ctx context.Context, cfg provider.DriverConfig) (provider.Driver, error) {
+//		var opts Options
+//		if err := cfg.DecodeOptions("corpidp", &opts); err != nil { // unknown keys refused, with "did you mean"
+//			return nil, err
+//		}
+//		return oidc.New(oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID})
+//	}}
 //
 // Tokens and device codes never print: their String, Format and LogValue
 // methods redact the secrets.
 //
-// This package imports no other package of the module.
+// This package imports no other package of the module but internal/suggest.
 package provider

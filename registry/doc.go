@@ -1,22 +1,18 @@
-// Package registry turns configuration into providers: it discovers
-// authorization-server metadata and (in later work) resolves drivers and
-// supervises driver plugins.
+// Package registry turns configuration into drivers: each provider of a
+// config file is resolved against the driver catalogue it is given (an
+// explicit driver:, then a driver that claims the issuer, then the generic
+// oidc driver) and built — in process, as a plugin of the host binary
+// (built-in drivers), or from a verified external plugin binary. Open
+// reports every problem at once (driver names, options, fixed loopback
+// ports) and starts nothing.
 //
-// Discovery, in order (Discoverer):
+//	reg, err := registry.Open(f, registry.Options{Drivers: drivers.Builtin})
 //
-//  1. For an API URL, RFC 9728 protected-resource metadata
-//     (/.well-known/oauth-protected-resource with path insertion) names the
-//     authorization server.
-//  2. RFC 8414 authorization-server metadata with path insertion
-//     (https://host/.well-known/oauth-authorization-server/tenant).
-//  3. OpenID Connect discovery with path insertion, then appended
-//     (https://host/tenant/.well-known/openid-configuration, through go-oidc).
-//  4. Fallback URLs a driver declares (Okta custom servers append the RFC 8414 path).
-//
-// The document's issuer must equal the issuer asked for exactly (RFC 8414
-// §3.3, mix-up protection); endpoints must be https except on loopback;
-// bodies are capped at 1 MiB; every request times out; results are cached per issuer.
-//
-//	var d discovery.Discoverer
-//	meta, err := d.AuthServer(ctx, "https://login.example.com/tenant")
+// One forwarding proxy serves plugins and providers configured by resource
+// (their issuer is known after RFC 9728 discovery). The plugin supervisor
+// verifies each plugin's sha256 on the exact bytes that run (a private
+// copy), refuses plugin paths writable by others, gives a plugin no host
+// environment beyond an allowlist, checks its answers against the
+// configuration, bounds every RPC in time and size, and restarts a crashed
+// plugin at the next call. See docs/architecture.md.
 package registry
