@@ -319,6 +319,10 @@ func findCancel(doc string) (string, bool) {
 }
 
 // excerpt is a page's visible text, shortened, for error messages.
+// excerpt is the visible text of an interaction page, for a failing test to
+// say where the walk stopped. Tags are removed with their attributes, so the
+// form's hidden xsrf value and any URL (with state or code) never reach it;
+// these pages carry no token.
 func excerpt(body []byte) string {
 	s := tagRE.ReplaceAllString(string(body), " ")
 	s = strings.TrimSpace(spaceRE.ReplaceAllString(html.UnescapeString(s), " "))

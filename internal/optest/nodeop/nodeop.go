@@ -177,7 +177,7 @@ func (o *OP) RequestCounts() (map[string]int, error) {
 		return nil, fmt.Errorf("nodeop: request counts: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("nodeop: request counts: HTTP %d: %s", resp.StatusCode, excerpt(body))
+		return nil, fmt.Errorf("nodeop: request counts: HTTP %d (%d bytes)", resp.StatusCode, len(body))
 	}
 	m := map[string]int{}
 	if err := json.Unmarshal(body, &m); err != nil {
