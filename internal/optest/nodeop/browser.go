@@ -318,7 +318,6 @@ func findCancel(doc string) (string, bool) {
 	return m[1], true
 }
 
-// excerpt is a page's visible text, shortened, for error messages.
 // excerpt is the visible text of an interaction page, for a failing test to
 // say where the walk stopped. Tags are removed with their attributes, so the
 // form's hidden xsrf value and any URL (with state or code) never reach it;
