@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 
 	pb "github.com/mcpauth/mcpauth/internal/driverpb"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
@@ -177,18 +174,15 @@ func (s *supervisor) start(ctx context.Context) error {
 			HandshakeConfig:  driverplugin.Handshake,
 			VersionedPlugins: driverplugin.Plugins(nil),
 			Cmd:              cmd,
-			// go-plugin hashes the private copy it is about to exec: the
-			// same bytes verifiedCopy checked, which nobody else can write.
-			SecureConfig:     &plugin.SecureConfig{Checksum: s.spec.SHA256, Hash: sha256.New()},
+			// No SecureConfig: go-plugin would hash the private copy
+			// again, the bytes verifiedCopy checked, in a directory only
+			// this user can write (docs/security.md).
 			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 			AutoMTLS:         true,
 			SkipHostEnv:      true,
 			StartTimeout:     pluginStartTimeout,
 			Logger:           logger,
-			// go-plugin raises gRPC's message limits to 2 GiB; a plugin's
-			// answer must not make the host buffer that much.
-			GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-				grpc.MaxCallRecvMsgSize(driverplugin.MaxMessageSize), grpc.MaxCallSendMsgSize(driverplugin.MaxMessageSize))},
+			GRPCDialOptions:  driverplugin.DialOptions(),
 			// A plugin's stray prints go to our stderr, never to stdout, which
 			// belongs to JSON-RPC.
 			SyncStdout: logWriter{logger, "stdout"},
@@ -288,95 +282,10 @@ func stopPlugin(proc *plugin.Client, pgid int, force bool, logger hclog.Logger) 
 	driverplugin.KillProcessGroup(pgid)
 }
 
-// pluginCacheDir is where verified copies of plugins are run from: a
-// directory only this user can write (see verifiedCopy). It lives under
-// os.UserCacheDir so that copies are reused across runs (they are named by
-// checksum), or in a temporary directory when there is none. It is worked
-// out at every plugin start (a stat and a mkdir): a process whose HOME
-// changes, as tests' do, must not keep using a directory that is gone.
-func pluginCacheDir() (string, error) {
-	dir := ""
-	if base, err := os.UserCacheDir(); err == nil {
-		dir = filepath.Join(base, "mcpauth", "plugins")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			dir = ""
-		}
-	}
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "mcpauth-plugins-"); err != nil {
-			return "", fmt.Errorf("registry: creating a private directory for plugins: %w", err)
-		}
-	}
-	// MkdirAll keeps the mode of a directory that exists: insist on 0700.
-	if fi, err := os.Lstat(dir); err != nil {
-		return "", fmt.Errorf("registry: plugin cache: %w", err)
-	} else if !fi.IsDir() {
-		return "", fmt.Errorf("registry: plugin cache %q is not a directory", dir)
-	} else if fi.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return "", fmt.Errorf("registry: plugin cache %q: %w", dir, err)
-		}
-	}
-	if err := driverplugin.CheckNotWritableByOthers(dir); err != nil {
-		return "", fmt.Errorf("registry: plugin cache: %w", err)
-	}
-	return dir, nil
-}
-
-// verifiedCopy copies the plugin at path into the private plugin cache,
-// hashing the bytes as it copies, and returns the copy's path when their
-// sha256 is want. The copy is what runs.
-//
-// Hashing a file and then exec'ing it by path runs whatever is at that path
-// at exec time, which someone able to write the plugin's directory can swap
-// in between. A copy in a directory only this user can write closes the
-// gap for binaries and scripts alike; hashing through an open fd and
-// exec'ing /proc/self/fd/N would be Linux-only and fails for scripts, whose
-// interpreter opens the path after the close-on-exec fd is gone.
-func verifiedCopy(path string, want []byte) (string, error) {
-	dir, err := pluginCacheDir()
-	if err != nil {
-		return "", err
-	}
-	in, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(dir, ".copy-*")
-	if err != nil {
-		return "", fmt.Errorf("copying the plugin to run it: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(tmp, h), in)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("copying the plugin to run it: %w", err)
-	}
-	if got := h.Sum(nil); !bytes.Equal(got, want) {
-		return "", fmt.Errorf("checksum mismatch: the file's sha256 is %s but the config says %s; it was not started. If you updated the plugin on purpose, run `mcpauth plugin hash %s` and update plugin.sha256",
-			hex.EncodeToString(got), hex.EncodeToString(want), path)
-	}
-	if err := os.Chmod(tmp.Name(), 0o500); err != nil {
-		return "", fmt.Errorf("copying the plugin to run it: %w", err)
-	}
-	exe := filepath.Join(dir, hex.EncodeToString(want))
-	if err := os.Rename(tmp.Name(), exe); err != nil {
-		return "", fmt.Errorf("copying the plugin to run it: %w", err)
-	}
-	return exe, nil
-}
-
 // explainStartError turns go-plugin's start errors into advice.
 func explainStartError(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return "checksum mismatch (the file changed after it was checked); it was not started"
 	case strings.Contains(msg, "incompatible API version"):
 		return fmt.Sprintf("%s: it speaks another version of the mcpauth driver protocol than this host (version %d); rebuild it against a compatible github.com/mcpauth/mcpauth/sdk/driver", msg, driverplugin.ProtocolVersion)
 	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"),
