@@ -170,6 +170,16 @@ func (s *supervisor) start(ctx context.Context) error {
 		cmd = exec.Command(exe, s.spec.Args...)
 		cmd.Env = pluginEnv(s.spec.Env, s.spec.ExtraEnv)
 		driverplugin.IsolateProcessGroup(cmd)
+		mtls, err := driverplugin.NewPluginTLS()
+		if err != nil {
+			return fmt.Errorf("registry: %s: %w", name, err)
+		}
+		closeKey, err := mtls.Attach(cmd)
+		if err != nil {
+			return fmt.Errorf("registry: %s: %w", name, err)
+		}
+		// A plugin built before driverplugin.PluginTLS answers AutoMTLS.
+		cmd.Env = append(cmd.Env, "PLUGIN_CLIENT_CERT="+string(mtls.HostCertPEM))
 		proc = plugin.NewClient(&plugin.ClientConfig{
 			HandshakeConfig:  driverplugin.Handshake,
 			VersionedPlugins: driverplugin.Plugins(nil),
@@ -178,17 +188,20 @@ func (s *supervisor) start(ctx context.Context) error {
 			// again, the bytes verifiedCopy checked, in a directory only
 			// this user can write (docs/security.md).
 			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-			AutoMTLS:         true,
-			SkipHostEnv:      true,
-			StartTimeout:     pluginStartTimeout,
-			Logger:           logger,
-			GRPCDialOptions:  driverplugin.DialOptions(),
+			// Mutual TLS with ephemeral P-256 certificates on both sides
+			// (driverplugin.PluginTLS), not go-plugin's P-521 AutoMTLS.
+			TLSConfig:       mtls.Config,
+			SkipHostEnv:     true,
+			StartTimeout:    pluginStartTimeout,
+			Logger:          logger,
+			GRPCDialOptions: driverplugin.DialOptions(),
 			// A plugin's stray prints go to our stderr, never to stdout, which
 			// belongs to JSON-RPC.
 			SyncStdout: logWriter{logger, "stdout"},
 			SyncStderr: logWriter{logger, "stderr"},
 		})
 		rpc, err = proc.Client()
+		closeKey()
 		if err == nil {
 			break
 		}

@@ -45,6 +45,8 @@ func TestMain(m *testing.M) {
 		driverplugin.Serve(noisyFactory)
 	case "protocol-v2":
 		servev2()
+	case "automtls":
+		serveAutoMTLS()
 	case "host":
 		runHost()
 	}

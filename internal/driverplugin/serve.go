@@ -41,6 +41,7 @@ func Serve(factory provider.DriverFactory) {
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: Plugins(NewServer(factory)),
 		GRPCServer:       boundedGRPCServer,
+		TLSProvider:      serverTLS,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: "driver", Output: os.Stderr, JSONFormat: true, Level: hclog.Info,
 		}),
