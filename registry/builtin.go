@@ -2,39 +2,36 @@ package registry
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// self is the host executable and its checksum, computed once: built-in
-// plugins re-execute it, verified like any plugin.
-var self = sync.OnceValues(func() (selfExe, error) {
+// thisExe is the host executable, which built-in plugins re-execute:
+// its path, and its identity when it is taken (see selfFile).
+var thisExe = sync.OnceValues(func() (*selfFile, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return selfExe{}, fmt.Errorf("registry: locating this executable to run a built-in driver: %w", err)
+		return nil, fmt.Errorf("registry: locating this executable to run a built-in driver: %w", err)
 	}
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return selfExe{}, fmt.Errorf("registry: resolving this executable: %w", err)
+		return nil, fmt.Errorf("registry: resolving this executable: %w", err)
 	}
-	sum, err := fileSHA256(exe)
-	if err != nil {
-		return selfExe{}, fmt.Errorf("registry: hashing this executable: %w", err)
+	f := &selfFile{path: exe}
+	if f.id, f.hasID, err = statID(exe, true); err != nil {
+		return nil, fmt.Errorf("registry: this executable: %w", err)
 	}
-	raw, _ := hex.DecodeString(sum)
-	return selfExe{path: exe, sha256: raw}, nil
+	if !f.hasID { // no identity to hold it to: its checksum now
+		if f.sum, err = sha256Of(exe); err != nil {
+			return nil, fmt.Errorf("registry: hashing this executable: %w", err)
+		}
+	}
+	return f, nil
 })
-
-type selfExe struct {
-	path   string
-	sha256 []byte
-}
 
 // BuiltinPluginSpec is the spec that runs built-in driver name as a
 // subprocess of this executable.
@@ -42,16 +39,16 @@ func BuiltinPluginSpec(providerName, driverName string, cfg provider.DriverConfi
 	if !driverplugin.ServesBuiltin(driverName) {
 		return PluginSpec{}, fmt.Errorf("registry: this binary does not serve driver %q as a plugin of itself (link the drivers package, or isolation: in-process)", driverName)
 	}
-	s, err := self()
+	s, err := thisExe()
 	if err != nil {
 		return PluginSpec{}, err
 	}
 	spec := PluginSpec{
 		Provider: providerName,
 		Path:     s.path,
-		SHA256:   slices.Clone(s.sha256),
 		ExtraEnv: []string{driverplugin.BuiltinDriverEnv + "=" + driverName},
 		Config:   cfg,
+		self:     s,
 	}
 	// A built-in driver is this binary's own code: the verification hosts
 	// it declares (Entra's microsoft.com, Google's www.google.com) count in

@@ -56,8 +56,9 @@ type PluginSpec struct {
 	// plugin directory (see config.Plugin.Resolve).
 	Path string
 	Args []string
-	// SHA256 is the expected checksum of the executable; required. It is
-	// checked before the plugin starts, every time it starts.
+	// SHA256 is the expected checksum of the executable; required (but
+	// for a BuiltinPluginSpec). It is checked before the plugin starts,
+	// every time it starts, against the bytes that run.
 	SHA256 []byte
 	// Env lists further host environment variable names the plugin may see.
 	Env []string
@@ -77,6 +78,10 @@ type PluginSpec struct {
 	// Issuer is what the plugin's metadata must name when it differs from
 	// Config.Issuer (set by BuiltinPluginSpec for drivers that derive it).
 	Issuer string
+
+	// self is set by BuiltinPluginSpec: Path is this executable, and the
+	// checksum is its own, taken at the first start (SHA256 is then unset).
+	self *selfFile
 }
 
 // supervisor runs one plugin process: it starts it lazily on the first call,
@@ -150,13 +155,23 @@ func (s *supervisor) name() string {
 // success s.proc, s.pgid and s.conn are set; on failure nothing runs.
 func (s *supervisor) start(ctx context.Context) error {
 	name := s.name()
-	if len(s.spec.SHA256) != sha256.Size {
+	want := s.spec.SHA256
+	if s.spec.self == nil && len(want) != sha256.Size {
 		return fmt.Errorf("registry: %s: no sha256 configured; run `mcpauth plugin hash %s` and add it as plugin.sha256", name, s.spec.Path)
 	}
 	if err := driverplugin.CheckNotWritableByOthers(s.spec.Path); err != nil {
 		return fmt.Errorf("registry: %s: refusing to run it: %w", name, err)
 	}
-	exe, err := verifiedCopy(s.spec.Path, s.spec.SHA256)
+	if s.spec.self != nil {
+		dir, err := pluginCacheDir()
+		if err != nil {
+			return fmt.Errorf("registry: %s: %w", name, err)
+		}
+		if want, err = s.spec.self.sha256(dir); err != nil {
+			return fmt.Errorf("registry: %s: %w", name, err)
+		}
+	}
+	exe, err := verifiedCopy(s.spec.Path, want)
 	if err != nil {
 		return fmt.Errorf("registry: %s: %w", name, err)
 	}

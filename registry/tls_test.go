@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-plugin"
@@ -39,4 +40,20 @@ func TestAutoMTLSPluginStillConnects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// self is this test binary and its checksum, for specs that run it as a
+// plugin the way an external one is run.
+var self = sync.OnceValues(func() (selfExe, error) {
+	f, err := thisExe()
+	if err != nil {
+		return selfExe{}, err
+	}
+	sum, err := sha256Of(f.path)
+	return selfExe{path: f.path, sha256: sum}, err
+})
+
+type selfExe struct {
+	path   string
+	sha256 []byte
 }

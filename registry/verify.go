@@ -5,12 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
@@ -184,10 +183,88 @@ func rememberCopy(dir, path, sum string, src fileID, in *os.File, started time.T
 	if err != nil || !ok {
 		return
 	}
-	data, err := json.Marshal(verifiedEntry{Source: path, SourceID: src, CopyID: cp})
-	if err != nil {
-		return
+	if data, err := json.Marshal(verifiedEntry{Source: path, SourceID: src, CopyID: cp}); err == nil {
+		writeEntry(dir, entryPath(dir, sum, path), data)
 	}
+}
+
+// selfFile is the host executable as a plugin: its checksum is whatever
+// it held when this process took its identity (thisExe), established at
+// the first start of a built-in plugin rather than at start-up, where
+// hashing a server's 20–30 MB binary took a large part of its start. It
+// is read at most once per binary: the checksum is remembered beside the
+// verified copies (selfEntry) for later processes of the same binary.
+type selfFile struct {
+	path  string
+	id    fileID
+	hasID bool
+
+	once sync.Once
+	sum  []byte // known at once where there is no identity
+	err  error
+}
+
+// selfEntry records that the file Source had checksum SHA256 while it had
+// identity SourceID.
+type selfEntry struct {
+	Source   string
+	SourceID fileID
+	SHA256   string
+}
+
+func selfEntryPath(dir, source string) string {
+	h := sha256.Sum256([]byte(source))
+	return filepath.Join(dir, "self."+hex.EncodeToString(h[:8])+".verified")
+}
+
+// sha256 is the executable's checksum. It refuses a binary replaced or
+// changed since this process took its identity: the built-in driver must
+// be the host's own code, not an upgrade installed meanwhile.
+func (f *selfFile) sha256(dir string) ([]byte, error) {
+	if !f.hasID {
+		return f.sum, nil
+	}
+	now, _, err := statID(f.path, true)
+	if err != nil {
+		return nil, err
+	}
+	if now != f.id {
+		return nil, fmt.Errorf("this executable (%s) was replaced or changed since this process started; restart it to run its built-in drivers", f.path)
+	}
+	f.once.Do(func() {
+		if data, err := os.ReadFile(selfEntryPath(dir, f.path)); err == nil {
+			var e selfEntry
+			if json.Unmarshal(data, &e) == nil && e.Source == f.path && e.SourceID == f.id {
+				if sum, err := hex.DecodeString(e.SHA256); err == nil && len(sum) == sha256.Size {
+					f.sum = sum
+					return
+				}
+			}
+		}
+		started := time.Now()
+		if f.sum, f.err = sha256Of(f.path); f.err != nil {
+			return
+		}
+		if after, ok, err := statID(f.path, true); err == nil && ok && after == f.id && started.Sub(f.id.changed()) >= racyWindow {
+			if data, err := json.Marshal(selfEntry{Source: f.path, SourceID: f.id, SHA256: hex.EncodeToString(f.sum)}); err == nil {
+				writeEntry(dir, selfEntryPath(dir, f.path), data)
+			}
+		}
+	})
+	return f.sum, f.err
+}
+
+func sha256Of(path string) ([]byte, error) {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(sum)
+}
+
+// writeEntry replaces the file at path with data, atomically; failing
+// only costs a hash at a later start.
+func writeEntry(dir, path string, data []byte) {
 	tmp, err := os.CreateTemp(dir, ".entry-*")
 	if err != nil {
 		return
@@ -197,7 +274,7 @@ func rememberCopy(dir, path, sum string, src fileID, in *os.File, started time.T
 		os.Remove(tmp.Name())
 		return
 	}
-	if err := os.Rename(tmp.Name(), entryPath(dir, sum, path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 	}
 }

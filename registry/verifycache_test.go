@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // agedScript writes a plugin script that touches marker when run and waits
@@ -180,5 +182,54 @@ func TestRewrittenPluginDoesNotRunAgain(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the rewritten plugin ran")
+	}
+}
+
+// The host's own checksum is taken at the first start of a built-in
+// plugin, not when its spec is made at start-up; a later process of the
+// same binary finds it beside the copies; and a host binary replaced or
+// changed since the process took its identity is refused.
+func TestSelfChecksum(t *testing.T) {
+	spec, err := BuiltinPluginSpec("p", "oidc", provider.DriverConfig{Issuer: testMeta.Issuer, ClientID: "c", Metadata: testMeta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spec carries the executable, not a checksum: that is taken by
+	// selfFile.sha256, at the first start (other tests of this process may
+	// have started one already, so whether it was taken is not asserted).
+	if spec.self == nil || spec.self.path != spec.Path || len(spec.SHA256) != 0 {
+		t.Fatalf("the built-in spec carries a checksum made at start-up: self %+v, SHA256 %x", spec.self, spec.SHA256)
+	}
+
+	dir, err := pluginCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, want := agedScript(t, t.TempDir(), filepath.Join(t.TempDir(), "ran"))
+	id, _, err := statID(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &selfFile{path: path, id: id, hasID: true}
+	if got, err := first.sha256(dir); err != nil || hex.EncodeToString(got) != hex.EncodeToString(want) {
+		t.Fatalf("sha256 = %x, %v; want %x", got, err, want)
+	}
+	if _, err := os.Stat(selfEntryPath(dir, path)); err != nil {
+		t.Fatalf("the checksum was not remembered: %v", err)
+	}
+	later := &selfFile{path: path, id: id, hasID: true}
+	if got, err := later.sha256(dir); err != nil || hex.EncodeToString(got) != hex.EncodeToString(want) {
+		t.Fatalf("a later process: sha256 = %x, %v; want %x", got, err, want)
+	}
+
+	time.Sleep(20 * time.Millisecond)
+	orig, _ := os.ReadFile(path)
+	fi, _ := os.Stat(path)
+	if err := errors.Join(os.WriteFile(path, []byte(strings.Replace(string(orig), "touch", "rm -f", 1)), 0o755),
+		os.Chtimes(path, fi.ModTime(), fi.ModTime())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&selfFile{path: path, id: id, hasID: true}).sha256(dir); err == nil || !strings.Contains(err.Error(), "replaced or changed") {
+		t.Fatalf("a host binary changed since start: err = %v", err)
 	}
 }

@@ -106,19 +106,34 @@ func (s *serverProc) ping(ctx context.Context) (time.Duration, error) {
 	return d, err
 }
 
-// rssMiB is the server's resident set (VmRSS) in MiB.
-func (s *serverProc) rssMiB() (float64, error) {
+// rssMiB is the server's resident set (VmRSS) and its anonymous part
+// (RssAnon: heap, stacks; the rest is the binary's pages) in MiB.
+func (s *serverProc) rssMiB() (rss, anon float64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	found := 0
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024, err
+		k, v, _ := strings.Cut(line, ":")
+		if k != "VmRSS" && k != "RssAnon" {
+			continue
 		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		if err != nil {
+			return 0, 0, err
+		}
+		if k == "VmRSS" {
+			rss = kb / 1024
+		} else {
+			anon = kb / 1024
+		}
+		found++
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
+	if found != 2 {
+		return 0, 0, fmt.Errorf("no VmRSS or RssAnon in /proc/%d/status", s.cmd.Process.Pid)
+	}
+	return rss, anon, nil
 }
 
 func (s *serverProc) close() {
