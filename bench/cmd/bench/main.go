@@ -24,12 +24,14 @@ import (
 
 // binaries are the programs scripts/bench built, by role.
 type binaries struct {
-	server    string // internal/testserver (-sdk mcp-go | go-sdk)
-	bareMCPGo string // bench/bareserver/mcpgo
-	bareGoSDK string // bench/bareserver/gosdk
-	plugin    string // examples/corpidp/cmd/corpidp-driver
-	github    string // examples/github
-	githubGo  string // examples/github-gosdk ("" when absent)
+	server     string // internal/testserver (-sdk mcp-go | go-sdk)
+	bareMCPGo  string // bench/bareserver/mcpgo
+	bareGoSDK  string // bench/bareserver/gosdk
+	plugin     string // examples/corpidp/cmd/corpidp-driver
+	pluginTiny string // bench/plugin/tiny
+	pluginBare string // bench/plugin/bare
+	github     string // examples/github
+	githubGo   string // examples/github-gosdk ("" when absent)
 }
 
 type options struct {
@@ -63,6 +65,7 @@ func main() {
 	b := binaries{
 		server: filepath.Join(*dir, "testserver"), bareMCPGo: filepath.Join(*dir, "bare-mcpgo"),
 		bareGoSDK: filepath.Join(*dir, "bare-gosdk"), plugin: filepath.Join(*dir, "corpidp-driver"),
+		pluginTiny: filepath.Join(*dir, "plugin-tiny"), pluginBare: filepath.Join(*dir, "plugin-bare"),
 		github: filepath.Join(*dir, "github"), githubGo: filepath.Join(*dir, "github-gosdk"),
 	}
 	if _, err := os.Stat(b.githubGo); err != nil {

@@ -255,7 +255,8 @@ func sizeRows(ctx context.Context, b binaries, o options) ([]row, error) {
 		{"binary: examples/github (mcp-go)", b.github, b.bareMCPGo},
 		{"binary: examples/github-gosdk (go-sdk)", b.githubGo, b.bareGoSDK},
 		{"binary: internal/testserver (both SDKs)", b.server, b.bareMCPGo},
-		{"binary: external plugin (examples/corpidp)", b.plugin, ""},
+		{"binary: external plugin examples/corpidp (baseline: go-plugin alone)", b.plugin, b.pluginBare},
+		{"binary: tiny external plugin, sdk/driver only (baseline: go-plugin alone)", b.pluginTiny, b.pluginBare},
 	} {
 		r := row{figure: c.figure, unit: "MB"}
 		if c.bin == "" {

@@ -35,11 +35,15 @@ func pluginRows(ctx context.Context, b binaries, o options) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	tiny, err := spec("tiny", b.pluginTiny, cfg)
+	if err != nil {
+		return nil, err
+	}
 	var rows []row
 	for _, p := range []struct {
 		name string
 		spec registry.PluginSpec
-	}{{"built-in oidc, re-executed testserver", builtin}, {"external corpidp-driver", external}} {
+	}{{"built-in oidc, re-executed testserver", builtin}, {"external corpidp-driver", external}, {"tiny sdk/driver plugin", tiny}} {
 		first := row{figure: "plugin first start, copy + sha256 (" + p.name + ")", unit: "ms"}
 		p50 := row{figure: fmt.Sprintf("plugin cold start p50 of %d (%s)", o.pluginRuns, p.name), unit: "ms", goal: "< 50 ms", met: below(50)}
 		p99 := row{figure: fmt.Sprintf("plugin cold start p99 of %d (%s)", o.pluginRuns, p.name), unit: "ms", goal: "< 50 ms", met: below(50)}
