@@ -55,7 +55,16 @@ func main() {
 	flag.IntVar(&o.concurrent, "concurrent", 1000, "concurrent calls (single-flight figures)")
 	flag.DurationVar(&o.interval, "interval", time.Second, "the OP's device poll interval")
 	only := flag.String("only", "", "comma-separated groups to run (call, startup, size, plugin, protocol, concurrency); empty runs all")
+	logFile := flag.String("server-log", "", "append the servers' stderr to this file")
 	flag.Parse()
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			fatal(err)
+		}
+		defer f.Close()
+		serverLog = f
+	}
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "bench: -bin DIR is required (scripts/bench builds it)")
 		os.Exit(2)
@@ -99,10 +108,16 @@ func main() {
 			continue
 		}
 		t0 := time.Now()
-		rs, err := g.run(ctx, b, o)
+		gctx, cancel := context.WithTimeout(ctx, groupTimeout)
+		rs, err := g.run(gctx, b, o)
+		cancel()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", g.name, err)
-			rs = append(rs, row{figure: g.name + ": failed: " + err.Error()})
+			msg := err.Error()
+			if len(msg) > 160 {
+				msg = msg[:160] + "…"
+			}
+			rs = append(rs, row{figure: g.name + ": failed: " + msg})
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s done in %s\n", g.name, time.Since(t0).Round(time.Millisecond))
 		rows = append(rows, rs...)
@@ -132,5 +147,12 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
+// groupTimeout bounds each group of figures, so that one that hangs
+// leaves the others their time; the whole run is bounded at 4 minutes.
+const groupTimeout = 90 * time.Second
+
 // logTo is where progress goes: stderr, never the table's stdout.
 var logTo io.Writer = os.Stderr
+
+// serverLog receives the servers' stderr (-server-log); nil discards it.
+var serverLog io.Writer

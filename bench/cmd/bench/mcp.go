@@ -38,7 +38,7 @@ func (f elicitFunc) Elicit(ctx context.Context, r mcp.ElicitationRequest) (*mcp.
 func startServer(ctx context.Context, bin string, args, env []string, elicit onElicit) (*serverProc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(cleanEnv(), env...)
-	cmd.Stderr = nil // discarded: the servers' logs are not the benchmark's
+	cmd.Stderr = serverLog // nil (discarded) unless -server-log
 	tr := transport.NewStdioWithOptions(bin, nil, args,
 		transport.WithCommandFunc(func(context.Context, string, []string, []string) (*exec.Cmd, error) { return cmd, nil }))
 	var opts []client.ClientOption

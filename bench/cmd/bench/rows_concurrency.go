@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -61,20 +60,25 @@ func burst(ctx context.Context, b binaries, sdkName string, o options) (int, []t
 		return 0, nil, 0, nil, err
 	}
 	defer w.close()
-	var once sync.Once
+	var mu sync.Mutex
+	seen := map[string]bool{}
 	s, err := startServer(ctx, b.server, w.serverArgs(sdkName), w.env(), func(message, _ string) string {
 		code := userCodeRE.FindString(message)
 		if code == "" {
 			return "cancel"
 		}
-		once.Do(func() {
+		mu.Lock()
+		first := !seen[code]
+		seen[code] = true
+		mu.Unlock()
+		if first { // each code shown is approved once, by the user
 			go func() {
 				time.Sleep(100 * time.Millisecond)
 				if err := w.op.ApproveDevice(ctx, code); err != nil {
 					fmt.Fprintf(logTo, "bench: approving %s: %v\n", code, err)
 				}
 			}()
-		})
+		}
 		return "accept"
 	})
 	if err != nil {
@@ -112,7 +116,23 @@ func concurrently(ctx context.Context, s *serverProc, n int) ([]time.Duration, e
 		}()
 	}
 	wg.Wait()
-	return lat, errors.Join(errs...)
+	return lat, firstError(errs)
+}
+
+// firstError is the first of errs with how many calls failed, or nil.
+func firstError(errs []error) error {
+	n, first := 0, error(nil)
+	for _, err := range errs {
+		if err != nil {
+			if n++; first == nil {
+				first = err
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d calls failed, the first with: %w", n, len(errs), first)
 }
 
 // sharedLogin starts two servers over one encrypted file store (one HOME,
@@ -168,7 +188,7 @@ func sharedLogin(ctx context.Context, b binaries) (int, error) {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := firstError(errs); err != nil {
 		return 0, err
 	}
 	return w.op.Requests(w.op.DevicePath()), nil
