@@ -84,7 +84,7 @@ type Result struct {
 
 // AuthTool describes one tool the gate answers itself.
 type AuthTool struct {
-	Name, Description                         string
-	InputSchema                               map[string]any
+	Name, Description                            string
+	InputSchema                                  map[string]any
 	ReadOnly, Destructive, Idempotent, OpenWorld bool
 }
