@@ -73,13 +73,19 @@ type rawHost struct {
 // startProxy runs a Proxy in process between a rawHost and the child server.
 func startProxy(t *testing.T, gate wrap.Gate, explicit bool, env ...string) *rawHost {
 	t.Helper()
+	return startProxyCmd(t, gate, explicit, []string{childBin}, "TEST_TOKEN", env...)
+}
+
+// startProxyCmd runs a Proxy wrapping command, whose token variable is envName.
+func startProxyCmd(t *testing.T, gate wrap.Gate, explicit bool, command []string, envName string, env ...string) *rawHost {
+	t.Helper()
 	hostR, proxyW := io.Pipe()
 	proxyR, hostW := io.Pipe()
 	h := &rawHost{t: t, w: hostW, stderr: &syncBuffer{}, served: make(chan error, 1),
 		waiters: map[string]chan *msg{}, requests: make(chan *msg, 16), noteAdded: make(chan struct{}, 1)}
 	p, err := wrap.New(wrap.Config{
-		Command:  []string{childBin},
-		Env:      "TEST_TOKEN",
+		Command:  command,
+		Env:      envName,
 		Explicit: explicit,
 		Gate:     gate,
 		Logger:   newLogger(h.stderr),
@@ -168,7 +174,11 @@ func (h *rawHost) start(id, method string, params any) chan *msg {
 	h.mu.Lock()
 	h.waiters[id] = ch
 	h.mu.Unlock()
-	h.send(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(id), "method": method, "params": params})
+	m := map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(id), "method": method}
+	if params != nil {
+		m["params"] = params
+	}
+	h.send(m)
 	return ch
 }
 
@@ -191,7 +201,11 @@ func (h *rawHost) call(id, method string, params any) *msg {
 
 func (h *rawHost) notify(method string, params any) {
 	h.t.Helper()
-	h.send(map[string]any{"jsonrpc": "2.0", "method": method, "params": params})
+	m := map[string]any{"jsonrpc": "2.0", "method": method}
+	if params != nil {
+		m["params"] = params
+	}
+	h.send(m)
 }
 
 // request waits for the next server-initiated request.
