@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
@@ -73,7 +70,7 @@ func TestTokenOnlyToItsAPIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got *http.Response
-	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	h := wrapped(a, func(ctx context.Context) (*Result, error) {
 		c := HTTPClient(ctx, "p")
 		for _, u := range []string{api.URL + "/v1/repos", api.URL + "/configured/x", api.URL + "/userinfo"} {
 			resp, err := c.Get(u)
@@ -91,9 +88,9 @@ func TestTokenOnlyToItsAPIs(t *testing.T) {
 				t.Errorf("%s: err = %v, want ErrNotAnAPI without the token", u, err)
 			}
 		}
-		return mcp.NewToolResultText("done"), nil
-	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
-	if _, err := h(context.Background(), mcp.CallToolRequest{}); err != nil {
+		return textResult("done"), nil
+	}, []Requirement{{Provider: "p"}})
+	if _, err := h(context.Background(), &Request{}); err != nil {
 		t.Fatal(err)
 	}
 	if got == nil || hits.Load() != 3 || seen.Load() != "Bearer secret-at" {
@@ -206,15 +203,14 @@ func TestSameIssuerTwoProviders(t *testing.T) {
 // configured is not a panic but an error ServeStdio returns before serving,
 // naming the configured providers.
 func TestUnknownProviderIsAStartUpError(t *testing.T) {
-	a, s := loggedInAuth(t)
-	a.Protect(s, mcp.NewTool("whoami"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) { return nil, nil },
-		Need("github"))
-	err := a.ServeStdio(context.Background(), s)
+	a := loggedInAuth(t)
+	a.Protected("whoami", Need("github"))
+	_, _, err := a.Stdio()
 	if !errors.Is(err, ErrUnknownProvider) || !strings.Contains(err.Error(), `tool "whoami"`) || !strings.Contains(err.Error(), "(configured: p)") {
 		t.Fatalf("err = %v", err)
 	}
-	if s.GetTool("whoami") != nil {
-		t.Error("the tool was added anyway")
+	if len(a.tools) != 0 {
+		t.Error("the tool was registered anyway")
 	}
 }
 
@@ -257,9 +253,8 @@ func TestDefaultsComposeWithUserConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
-	b.Protect(s, mcp.NewTool("whoami"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) { return nil, nil }, Need("github"))
-	if err := b.ServeStdio(context.Background(), s); err == nil || !strings.Contains(err.Error(), `unknown provider "github" (configured: gh)`) {
+	b.Protected("whoami", Need("github"))
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), `unknown provider "github" (configured: gh)`) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -316,13 +311,13 @@ func TestHungDriverKeepsTheWaitBound(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			h := a.wrap(func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			h := wrapped(a, func(context.Context) (*Result, error) {
 				t.Error("the tool ran without a login")
 				return nil, nil
-			}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+			}, []Requirement{{Provider: "p"}})
 			for i := range 2 {
 				start := time.Now()
-				res, err := h(context.Background(), mcp.CallToolRequest{}) // no deadline of its own
+				res, err := h(context.Background(), &Request{}) // no deadline of its own
 				took := time.Since(start)
 				if err != nil || res == nil || !res.IsError || !strings.Contains(resultTextOf(res), "showed nothing within 300ms") {
 					t.Fatalf("call %d: %+v, %v", i+1, res, err)
@@ -338,15 +333,7 @@ func TestHungDriverKeepsTheWaitBound(t *testing.T) {
 	}
 }
 
-func resultTextOf(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
+func resultTextOf(res *Result) string { return res.Text }
 
 // TestInvalidTokenWithoutExpiryIsDropped: a token that never expires (a
 // GitHub OAuth App's), refused by its API with 401 invalid_token (revoked
@@ -379,15 +366,15 @@ func TestInvalidTokenWithoutExpiryIsDropped(t *testing.T) {
 			if err := p.loggedInWith(context.Background(), d, &d.meta, &provider.Token{AccessToken: "revoked-at", Expiry: tt.expiry}, false); err != nil {
 				t.Fatal(err)
 			}
-			h := a.wrap(func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			h := wrapped(a, func(ctx context.Context) (*Result, error) {
 				resp, err := HTTPClient(ctx, "p").Get(api.URL + "/x")
 				if err != nil {
 					return nil, err
 				}
 				resp.Body.Close()
-				return mcp.NewToolResultText(resp.Status), nil
-			}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
-			if _, err := h(context.Background(), mcp.CallToolRequest{}); err != nil {
+				return textResult(resp.Status), nil
+			}, []Requirement{{Provider: "p"}})
+			if _, err := h(context.Background(), &Request{}); err != nil {
 				t.Fatal(err)
 			}
 			_, err = p.token(context.Background())
@@ -403,19 +390,19 @@ func TestInvalidTokenWithoutExpiryIsDropped(t *testing.T) {
 // authorization URL (state, challenge, loopback port); a client without
 // elicitation still gets the link, which is all it has.
 func TestNoAuthorizationURLInModelText(t *testing.T) {
-	a, _ := loggedInAuth(t)
+	a := loggedInAuth(t)
 	p := a.providers["p"]
 	pr := &prompt{grant: provider.GrantPKCE, url: "https://idp.example/authorize?state=S3CR3T-STATE&code_challenge=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5555%2Fcallback"}
-	urlClient := resultTextOf(a.failure(caller{kind: kindURL}, p, pr, ErrStillWaiting))
+	urlClient := resultTextOf(a.failure(caller{kind: ElicitURL}, p, pr, ErrStillWaiting))
 	if strings.Contains(urlClient, "S3CR3T-STATE") || strings.Contains(urlClient, "idp.example/authorize") || !strings.Contains(urlClient, "browser") {
 		t.Errorf("URL-elicitation client's text: %q", urlClient)
 	}
-	noElicitation := resultTextOf(a.failure(caller{kind: kindNone}, p, pr, ErrStillWaiting))
+	noElicitation := resultTextOf(a.failure(caller{kind: ElicitNone}, p, pr, ErrStillWaiting))
 	if !strings.Contains(noElicitation, pr.url) {
 		t.Errorf("a client without elicitation lost the link: %q", noElicitation)
 	}
 	device := &prompt{grant: provider.GrantDevice, url: "https://idp.example/device", userCode: "ABCD-EFGH"}
-	if got := resultTextOf(a.failure(caller{kind: kindURL}, p, device, ErrStillWaiting)); !strings.Contains(got, "ABCD-EFGH") {
+	if got := resultTextOf(a.failure(caller{kind: ElicitURL}, p, device, ErrStillWaiting)); !strings.Contains(got, "ABCD-EFGH") {
 		t.Errorf("device login text lost the code: %q", got)
 	}
 }
@@ -425,7 +412,7 @@ func TestNoAuthorizationURLInModelText(t *testing.T) {
 // (state included), and the code likewise; no punctuation is glued to
 // either. Before, "open URL." broke the state for a user who copied it.
 func TestLinkStandsOnItsOwnLine(t *testing.T) {
-	a, _ := loggedInAuth(t)
+	a := loggedInAuth(t)
 	link := "https://idp.example/authorize?client_id=c&state=Xwo-Q_LDrk&code_challenge=abc"
 	text := resultTextOf(a.linkResult(a.providers["p"], &prompt{grant: provider.GrantDevice, url: link, userCode: "BCDF-GHJK", expires: time.Now().Add(time.Minute)}))
 	var gotLink, gotCode bool
@@ -444,30 +431,24 @@ func TestLinkStandsOnItsOwnLine(t *testing.T) {
 // TestAuthToolAnnotations: auth_status was annotated read-only and (by
 // mcp-go's default) destructive at once; each auth tool now says what it is.
 func TestAuthToolAnnotations(t *testing.T) {
-	d := staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}}
-	a, err := New(context.Background(), withDriver(d, Options{Mode: Explicit, Logger: slog.New(slog.DiscardHandler)}))
-	if err != nil {
-		t.Fatal(err)
+	a := loggedInAuth(t)
+	want := map[string][2]bool{ToolLogin: {false, false}, ToolStatus: {true, false}, ToolLogout: {false, true}}
+	for _, at := range a.AuthTools() {
+		w, ok := want[at.Name]
+		if !ok {
+			t.Errorf("unexpected auth tool %s", at.Name)
+			continue
+		}
+		delete(want, at.Name)
+		if at.ReadOnly != w[0] || at.Destructive != w[1] {
+			t.Errorf("%s: readOnly %v destructive %v, want %v %v", at.Name, at.ReadOnly, at.Destructive, w[0], w[1])
+		}
+		if at.InputSchema["type"] != "object" {
+			t.Errorf("%s: input schema %v", at.Name, at.InputSchema)
+		}
 	}
-	s := server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
-	a.attach(s)
-	tools := map[string]mcp.ToolAnnotation{ToolLogin: {}, ToolStatus: {}, ToolLogout: {}}
-	for name := range tools {
-		st := s.GetTool(name)
-		if st == nil && name == ToolLogout {
-			st = &server.ServerTool{Tool: a.logoutTool().Tool}
-		}
-		if st == nil {
-			t.Fatalf("%s not listed", name)
-		}
-		tools[name] = st.Tool.Annotations
-	}
-	b := func(p *bool) bool { return p != nil && *p }
-	for name, want := range map[string][2]bool{ToolLogin: {false, false}, ToolStatus: {true, false}, ToolLogout: {false, true}} {
-		got := tools[name]
-		if b(got.ReadOnlyHint) != want[0] || b(got.DestructiveHint) != want[1] {
-			t.Errorf("%s: readOnly %v destructive %v, want %v %v", name, b(got.ReadOnlyHint), b(got.DestructiveHint), want[0], want[1])
-		}
+	if len(want) > 0 {
+		t.Errorf("missing auth tools: %v", want)
 	}
 }
 
@@ -486,18 +467,18 @@ func TestQuietCallsAnswerBeforeTheClientGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	h := a.wrap(func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	h := wrapped(a, func(context.Context) (*Result, error) {
 		t.Error("the tool ran without a login")
 		return nil, nil
-	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{{Provider: "p"}}, nil })
+	}, []Requirement{{Provider: "p"}})
 	// The first call starts the login and shows it (no elicitation: the link).
-	if res, err := h(context.Background(), mcp.CallToolRequest{}); err != nil || !strings.Contains(resultTextOf(res), "BCDF-GHJK") {
+	if res, err := h(context.Background(), &Request{}); err != nil || !strings.Contains(resultTextOf(res), "BCDF-GHJK") {
 		t.Fatalf("first call: %+v, %v", res, err)
 	}
 	call := func(progress bool) time.Duration {
-		var req mcp.CallToolRequest
+		req := &Request{}
 		if progress {
-			req.Params.Meta = &mcp.Meta{ProgressToken: "p1"}
+			req.ProgressToken = "p1"
 		}
 		start := time.Now()
 		res, err := h(context.Background(), req)

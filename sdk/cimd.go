@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mark3labs/mcp-go/mcp"
-
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -22,12 +20,11 @@ import (
 // and the MCP_OAUTH_CLIENT_ID environment variable.
 const CapabilityClientIDMetadataDocument = "io.github.mcpauth/client-id-metadata-document"
 
-// cimdFromCaps reads CapabilityClientIDMetadataDocument.
-func cimdFromCaps(caps *mcp.ClientCapabilities) string {
-	if caps == nil {
-		return ""
-	}
-	for _, m := range []map[string]any{caps.Extensions, caps.Experimental} {
+// ClientIDMetadataDocumentOf reads CapabilityClientIDMetadataDocument from
+// a client's capabilities.extensions and capabilities.experimental (either
+// may be nil); "" if the client declared none.
+func ClientIDMetadataDocumentOf(extensions, experimental map[string]any) string {
+	for _, m := range []map[string]any{extensions, experimental} {
 		switch v := m[CapabilityClientIDMetadataDocument].(type) {
 		case map[string]any:
 			if s, ok := v["clientId"].(string); ok {
@@ -44,8 +41,8 @@ func cimdFromCaps(caps *mcp.ClientCapabilities) string {
 // client's capability, then the provider's configured document, then the
 // server-wide one (Options or MCP_OAUTH_CLIENT_ID).
 func (a *Auth) cimdFor(p *providerState, c caller) string {
-	if u := cimdFromCaps(c.caps); u != "" {
-		return u
+	if c.cimd != "" {
+		return c.cimd
 	}
 	if p.cfg.ClientIDMetadataDocument != "" {
 		return p.cfg.ClientIDMetadataDocument

@@ -2,11 +2,7 @@ package sdk_test
 
 import (
 	"context"
-	"io"
 	"log"
-
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/sdk"
@@ -14,14 +10,12 @@ import (
 
 // A server author declares the providers its tools need, with defaults
 // (here GitHub with the app's client ID); the user's config file and
-// MCPAUTH_* variables may override any field. Protected tools get the token
-// through HTTPClient, which sends it only to the provider's APIs and steps
-// up scopes when an API asks for more.
+// MCPAUTH_* variables may override any field. The tools are then protected
+// through the adapter of the server's MCP SDK: sdk/mcpgo or sdk/gosdk (see
+// their examples).
 func ExampleNew() {
-	ctx := context.Background()
-	auth, err := sdk.New(ctx, sdk.Options{
+	auth, err := sdk.New(context.Background(), sdk.Options{
 		ServerName: "my-server",
-		ConfigFile: "", // a --config flag's value; "" searches $MCPAUTH_CONFIG, then the user config directory
 		Providers: []config.Provider{
 			{Name: "github", Issuer: "https://github.com", ClientID: "Iv1.0123456789abcdef", Scopes: []string{"repo"}},
 		},
@@ -29,32 +23,20 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := server.NewMCPServer("my-server", "1.0.0", server.WithToolCapabilities(true))
-	auth.Protect(s, mcp.NewTool("list_repos"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos") // token injected, step-up on 403
-		if err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return mcp.NewToolResultText(string(body)), nil
-	}, sdk.Need("github", "repo"))
-	err = auth.ServeStdio(ctx, s) // claims stdin/stdout for JSON-RPC first, then serves
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer auth.Close()
 }
 
-// Token gives the access token itself to SDKs that want a string; prefer
-// HTTPClient, which also keeps the token to the provider's APIs.
+// Token gives the access token itself to client libraries that want a
+// string; prefer HTTPClient, which also keeps the token to the provider's
+// APIs. ctx is the context a protected tool's handler receives.
 func ExampleToken() {
-	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	handler := func(ctx context.Context) error {
 		tok, err := sdk.Token(ctx, "github")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		_ = tok.AccessToken // pass to a client library; never into a tool result or a log
-		return mcp.NewToolResultText("ok"), nil
+		return nil
 	}
 	_ = handler
 }

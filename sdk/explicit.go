@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
+	"github.com/mcpauth/mcpauth/provider"
 )
 
 // Names of the tools explicit mode adds.
@@ -26,44 +25,108 @@ const AccountAdd = "add"
 // notifications/tools/list_changed to be written before their result.
 const listChangedWait = 2 * time.Second
 
-func (a *Auth) addAuthTools(s *server.MCPServer) {
-	names := slices.Clone(a.order)
-	login := mcp.NewTool(ToolLogin,
-		mcp.WithDescription("Log in to "+strings.Join(names, " or ")+" so that this server's tools can act for you. "+
-			"Shows a login link to the user; the tools that need the login appear once it is done."),
-		mcp.WithString("provider", mcp.Description("Which provider to log in to; default: the first one not logged in."), mcp.Enum(names...)),
-		mcp.WithArray("scopes", mcp.Description("Further OAuth scopes to ask for now; only scopes this server's tools need are accepted."), mcp.WithStringItems()),
-		mcp.WithString("account", mcp.Description(`"add": log in another account of the provider even when one is logged in; it becomes the one the tools use, the others stay (auth_status lists them, auth_logout forgets one).`), mcp.Enum(AccountAdd)),
-		// mcp-go's defaults call every tool destructive and open-world:
-		// each auth tool says what it is.
-		mcp.WithReadOnlyHintAnnotation(false), mcp.WithDestructiveHintAnnotation(false),
-		mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(true),
-	)
-	s.AddTool(login, a.wrap(a.loginDone, a.loginNeeds))
-	status := mcp.NewTool(ToolStatus,
-		mcp.WithDescription("Which providers this server is logged in to, as whom, with which scopes, until when. Never shows a token."),
-		mcp.WithReadOnlyHintAnnotation(true), mcp.WithDestructiveHintAnnotation(false),
-		mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(false),
-	)
-	s.AddTool(status, a.status)
+// AuthTool describes one of the tools mcpauth adds (auth_login,
+// auth_status, auth_logout). An adapter turns it into its SDK's tool, whose
+// handler calls CallAuthTool.
+type AuthTool struct {
+	Name        string
+	Description string
+	// InputSchema is the JSON Schema of the arguments (type object).
+	InputSchema map[string]any
+	// The tool's annotations (MCP ToolAnnotations hints).
+	ReadOnly, Destructive, Idempotent, OpenWorld bool
 }
 
-func (a *Auth) logoutTool() server.ServerTool {
-	return server.ServerTool{
-		Tool: mcp.NewTool(ToolLogout,
-			mcp.WithDescription("Log out of a provider (default: all): the token is revoked at the issuer where it offers revocation, forgotten here and in the token store, and the tools that need it disappear."),
-			mcp.WithString("provider", mcp.Description("Which provider to log out of; default: all."), mcp.Enum(slices.Clone(a.order)...)),
-			mcp.WithString("account", mcp.Description("Which account to log out (its name as auth_status shows it); default: every account of the provider.")),
-			mcp.WithReadOnlyHintAnnotation(false), mcp.WithDestructiveHintAnnotation(true),
-			mcp.WithIdempotentHintAnnotation(true), mcp.WithOpenWorldHintAnnotation(true),
-		),
-		Handler: a.logout,
+// AuthTools describes the tools mcpauth may list; which of them are listed
+// at a time is the core's decision (ToolList).
+func (a *Auth) AuthTools() []AuthTool {
+	names := slices.Clone(a.order)
+	return []AuthTool{
+		{
+			Name: ToolLogin,
+			Description: "Log in to " + strings.Join(names, " or ") + " so that this server's tools can act for you. " +
+				"Shows a login link to the user; the tools that need the login appear once it is done.",
+			InputSchema: objectSchema(map[string]any{
+				"provider": map[string]any{"type": "string", "description": "Which provider to log in to; default: the first one not logged in.", "enum": names},
+				"scopes":   map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Further OAuth scopes to ask for now; only scopes this server's tools need are accepted."},
+				"account":  map[string]any{"type": "string", "enum": []string{AccountAdd}, "description": `"add": log in another account of the provider even when one is logged in; it becomes the one the tools use, the others stay (auth_status lists them, auth_logout forgets one).`},
+			}),
+			// Logging in again changes nothing the user did not approve.
+			Idempotent: true, OpenWorld: true,
+		},
+		{
+			Name:        ToolStatus,
+			Description: "Which providers this server is logged in to, as whom, with which scopes, until when. Never shows a token.",
+			InputSchema: objectSchema(map[string]any{}),
+			ReadOnly:    true, Idempotent: true,
+		},
+		{
+			Name:        ToolLogout,
+			Description: "Log out of a provider (default: all): the token is revoked at the issuer where it offers revocation, forgotten here and in the token store, and the tools that need it disappear.",
+			InputSchema: objectSchema(map[string]any{
+				"provider": map[string]any{"type": "string", "description": "Which provider to log out of; default: all.", "enum": names},
+				"account":  map[string]any{"type": "string", "description": "Which account to log out (its name as auth_status shows it); default: every account of the provider."},
+			}),
+			Destructive: true, Idempotent: true, OpenWorld: true,
+		},
 	}
 }
 
+func objectSchema(props map[string]any) map[string]any {
+	return map[string]any{"type": "object", "properties": props}
+}
+
+// CallAuthTool runs the auth tool name for the call req with its arguments.
+func (a *Auth) CallAuthTool(ctx context.Context, name string, req *Request, args map[string]any) *Result {
+	a.served.Store(true)
+	switch name {
+	case ToolLogin:
+		needs, err := a.loginNeeds(args)
+		if err != nil {
+			return errorResult(err.Error())
+		}
+		var out *Result
+		if res := a.Call(ctx, req, needs, func(ctx context.Context) error {
+			out = a.loginDone(ctx, needs)
+			return nil
+		}); res != nil {
+			return res
+		}
+		return out
+	case ToolStatus:
+		return a.status(ctx)
+	case ToolLogout:
+		return a.logout(ctx, args)
+	}
+	return errorResult(fmt.Sprintf("mcpauth: no auth tool %q (there are %s, %s, %s)", name, ToolLogin, ToolStatus, ToolLogout))
+}
+
+// stringArg reads a string argument; a missing one or one of another type
+// reads as "".
+func stringArg(args map[string]any, key string) string {
+	s, _ := args[key].(string)
+	return s
+}
+
+// stringsArg reads an array of strings; other members are skipped.
+func stringsArg(args map[string]any, key string) []string {
+	var out []string
+	switch v := args[key].(type) {
+	case []string:
+		out = slices.Clone(v)
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // loginNeeds reads auth_login's arguments as a Requirement.
-func (a *Auth) loginNeeds(req mcp.CallToolRequest) ([]Requirement, error) {
-	name := req.GetString("provider", "")
+func (a *Auth) loginNeeds(args map[string]any) ([]Requirement, error) {
+	name := stringArg(args, "provider")
 	if name == "" {
 		name = a.order[0]
 		for _, n := range a.order {
@@ -77,14 +140,14 @@ func (a *Auth) loginNeeds(req mcp.CallToolRequest) ([]Requirement, error) {
 		return nil, fmt.Errorf("%w %q; configured: %s", ErrUnknownProvider, name, strings.Join(a.order, ", "))
 	}
 	add := false
-	switch acct := req.GetString("account", ""); acct {
+	switch acct := stringArg(args, "account"); acct {
 	case "":
 	case AccountAdd:
 		add = true
 	default:
 		return nil, fmt.Errorf("mcpauth: %s: account %q: want %q (log in another account), or leave it out", ToolLogin, acct, AccountAdd)
 	}
-	scopes := req.GetStringSlice("scopes", nil)
+	scopes := stringsArg(args, "scopes")
 	// The model chooses these arguments: it may only ask for scopes the
 	// server's own tools declare (or the provider's configured ones), never
 	// widen the grant to whatever a prompt injection names.
@@ -117,18 +180,17 @@ func (a *Auth) declaredScopes(name string) []string {
 
 // loginDone runs once auth_login has its token: the protected tools are
 // added, and list_changed is on the wire before this result.
-func (a *Auth) loginDone(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	needs, _ := a.loginNeeds(req)
+func (a *Auth) loginDone(ctx context.Context, needs []Requirement) *Result {
 	p := a.providers[needs[0].Provider]
 	p.mu.Lock()
 	p.enabled = true
 	p.mu.Unlock()
 	a.syncTools()
 	a.waitListChanged(ctx)
-	return mcp.NewToolResultText(a.describe(p) + "\nTools available now: " + strings.Join(a.toolsOf(p), ", ") + "."), nil
+	return &Result{Text: a.describe(p) + "\nTools available now: " + strings.Join(a.toolsOf(p), ", ") + "."}
 }
 
-func (a *Auth) status(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (a *Auth) status(ctx context.Context) *Result {
 	var b strings.Builder
 	for _, name := range a.order {
 		p := a.providers[name]
@@ -145,7 +207,7 @@ func (a *Auth) status(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallTo
 	}
 	a.syncTools()
 	a.waitListChanged(ctx)
-	return mcp.NewToolResultText(strings.TrimSpace(b.String())), nil
+	return &Result{Text: strings.TrimSpace(b.String())}
 }
 
 // otherAccounts names p's stored logins besides the one in use.
@@ -169,17 +231,17 @@ func (a *Auth) otherAccounts(ctx context.Context, p *providerState) string {
 	return "Other accounts logged in: " + strings.Join(names, ", ") + "."
 }
 
-func (a *Auth) logout(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (a *Auth) logout(ctx context.Context, args map[string]any) *Result {
 	names := a.order
-	if n := req.GetString("provider", ""); n != "" {
+	if n := stringArg(args, "provider"); n != "" {
 		if a.providers[n] == nil {
-			return mcp.NewToolResultErrorf("%v %q", ErrUnknownProvider, n), nil
+			return errorResult(a.unknownProvider(n).Error())
 		}
 		names = []string{n}
 	}
-	account := req.GetString("account", "")
+	account := stringArg(args, "account")
 	if account != "" && len(names) > 1 {
-		return mcp.NewToolResultErrorf("mcpauth: %s: name the provider of the account %q (one of %s)", ToolLogout, account, strings.Join(names, ", ")), nil
+		return errorResult(fmt.Sprintf("mcpauth: %s: name the provider of the account %q (one of %s)", ToolLogout, account, strings.Join(names, ", ")))
 	}
 	var out []string
 	var errs []string
@@ -196,12 +258,12 @@ func (a *Auth) logout(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallTo
 	a.syncTools()
 	a.waitListChanged(ctx)
 	if len(errs) > 0 {
-		return mcp.NewToolResultError(strings.Join(append(out, errs...), "\n")), nil
+		return errorResult(strings.Join(append(out, errs...), "\n"))
 	}
 	if len(out) == 0 {
-		return mcp.NewToolResultText("Not logged in; nothing to forget."), nil
+		return &Result{Text: "Not logged in; nothing to forget."}
 	}
-	return mcp.NewToolResultText("Logged out: " + strings.Join(out, "\n") + "."), nil
+	return &Result{Text: "Logged out: " + strings.Join(out, "\n") + "."}
 }
 
 // describe says who is logged in to p, never showing a token.
@@ -246,73 +308,111 @@ func (a *Auth) toolsOf(p *providerState) []string {
 	var names []string
 	for _, t := range a.tools {
 		if slices.ContainsFunc(t.needs, func(r Requirement) bool { return r.Provider == p.cfg.Name }) {
-			names = append(names, t.tool.Name)
+			names = append(names, t.name)
 		}
 	}
 	return names
 }
 
-// syncTools lists, in explicit mode, the protected tools whose providers
-// are all logged in, and auth_logout when any is; mcp-go sends
-// notifications/tools/list_changed for every change.
-func (a *Auth) syncTools() {
-	a.mu.Lock()
-	s, tools, out := a.srv, slices.Clone(a.tools), a.out
-	a.mu.Unlock()
-	if s == nil || a.opts.Mode != Explicit {
-		return
+// listedNow says which tools should be listed now: the protected tools by
+// mode and (with FilterToolsByScope) granted scopes, and the auth tools.
+func (a *Auth) listedNow(tools []protectedTool) map[string]bool {
+	type state struct {
+		enabled, hasToken bool
+		scopes            []string
 	}
-	enabled := map[string]bool{}
+	st := map[string]state{}
 	anyOn := false
 	for name, p := range a.providers {
-		enabled[name] = p.isEnabled()
-		anyOn = anyOn || enabled[name]
+		p.mu.Lock()
+		s := state{enabled: p.enabled, hasToken: p.loggedIn}
+		key := p.key
+		p.mu.Unlock()
+		if s.hasToken {
+			if t, ok := p.store.Peek(key); ok {
+				s.scopes = t.Scopes
+			} else {
+				s.hasToken = false
+			}
+		}
+		st[name] = s
+		anyOn = anyOn || s.enabled
 	}
+	granted := func(n Requirement) bool {
+		s := st[n.Provider]
+		return (&provider.Token{Scopes: s.scopes}).HasScopes(n.Scopes)
+	}
+	explicit, filter := a.opts.Mode == Explicit, a.opts.FilterToolsByScope
+	want := map[string]bool{}
+	for _, t := range tools {
+		on := true
+		for _, n := range t.needs {
+			s := st[n.Provider]
+			switch {
+			case explicit && !s.enabled:
+				on = false
+			case filter && s.hasToken && !granted(n):
+				on = false
+			}
+		}
+		want[t.name] = on
+	}
+	lazyTools := !explicit && !a.opts.HideAuthTools
+	want[ToolLogin] = explicit || (filter && lazyTools)
+	want[ToolStatus] = explicit || lazyTools
+	want[ToolLogout] = (explicit && anyOn) || lazyTools
+	return want
+}
+
+// syncTools brings the adapter's tool list in line with listedNow; the
+// adapter sends notifications/tools/list_changed for the change.
+func (a *Auth) syncTools() {
+	a.mu.Lock()
+	l, tools, out := a.list, slices.Clone(a.tools), a.out
+	a.mu.Unlock()
+	if l == nil {
+		return
+	}
+	want := a.listedNow(tools)
 
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
-	var add []server.ServerTool
-	var del []string
-	for _, t := range tools {
-		want := !slices.ContainsFunc(t.needs, func(r Requirement) bool { return !enabled[r.Provider] })
+	var show, hide []string
+	for name, on := range want {
 		switch {
-		case want && !a.listed[t.tool.Name]:
-			add = append(add, server.ServerTool{Tool: t.tool, Handler: t.handler})
-		case !want && a.listed[t.tool.Name]:
-			del = append(del, t.tool.Name)
+		case on && !a.listed[name]:
+			show = append(show, name)
+		case !on && a.listed[name]:
+			hide = append(hide, name)
 		}
 	}
-	switch {
-	case anyOn && !a.listed[ToolLogout]:
-		add = append(add, a.logoutTool())
-	case !anyOn && a.listed[ToolLogout]:
-		del = append(del, ToolLogout)
+	if len(show) == 0 && len(hide) == 0 {
+		return
 	}
+	slices.Sort(show)
+	slices.Sort(hide)
 	before := out.listChangedCount()
-	sent := uint64(0)
-	if len(add) > 0 {
-		s.AddTools(add...)
-		sent++
-		for _, t := range add {
-			a.listed[t.Tool.Name] = true
-		}
+	n := l.ChangeTools(show, hide)
+	for _, name := range show {
+		a.listed[name] = true
 	}
-	if len(del) > 0 {
-		s.DeleteTools(del...)
-		sent++
-		for _, n := range del {
-			delete(a.listed, n)
-		}
+	for _, name := range hide {
+		delete(a.listed, name)
 	}
-	if sent > 0 {
-		a.listChangedTarget = max(a.listChangedTarget, before+sent)
-		a.logger.Info("mcpauth: tool list changed", "added", len(add), "removed", del)
+	if n > 0 && a.served.Load() {
+		// Only once a client called: before that no session is there to
+		// be notified, and nothing waits.
+		a.listChangedTarget = max(a.listChangedTarget, before+uint64(n))
+	}
+	if a.served.Load() {
+		a.logger.Info("mcpauth: tool list changed", "listed", show, "unlisted", hide)
 	}
 }
 
 // waitListChanged waits (bounded) until every list_changed notification
 // syncTools caused has been written to the client, so that a tool result
-// sent afterwards follows it on the wire.
+// sent afterwards follows it on the wire. Without Stdio's writer there is
+// nothing to observe, and it returns at once.
 func (a *Auth) waitListChanged(ctx context.Context) {
 	a.syncMu.Lock()
 	target := a.listChangedTarget
@@ -322,19 +422,7 @@ func (a *Auth) waitListChanged(ctx context.Context) {
 	a.mu.Unlock()
 	if out != nil {
 		out.waitListChanged(ctx, target, listChangedWait)
-		return
 	}
-	// Not served by ServeStdio: wait until mcp-go's notification queue
-	// for this session is drained, which is close to, not exactly, written.
-	session := server.ClientSessionFromContext(ctx)
-	if session == nil {
-		return
-	}
-	deadline := time.Now().Add(listChangedWait)
-	for len(session.NotificationChannel()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(5 * time.Millisecond)
 }
 
 // waitElicitationComplete waits (bounded) until the completion

@@ -60,6 +60,7 @@ func (p *providerState) token(ctx context.Context) (*provider.Token, error) {
 		p.mu.Unlock()
 		p.a.logger.Warn("mcpauth: token expired and could not be refreshed; the next call logs in again",
 			"provider", p.cfg.Name, "err", err)
+		p.a.syncTools()
 	}
 	return tok, err
 }
@@ -87,6 +88,7 @@ func (p *providerState) rejected(ctx context.Context, tok *provider.Token) {
 	p.mu.Unlock()
 	p.a.logger.Warn("mcpauth: the API refused the token as invalid (401 invalid_token); it is dropped and the next call logs in again",
 		"provider", p.cfg.Name)
+	p.a.syncTools()
 }
 
 // baseScopes are the scopes every login of p asks for.
@@ -233,26 +235,27 @@ type flow struct {
 	prompt      *prompt
 	tok         *provider.Token
 	err         error
-	listeners   map[int]func(login.DeviceProgress)
-	nextID      int
-	completions []func() // legacy URL elicitations to complete on success
-	elicited    []string // their elicitationIds
+	resumed     chan struct{}   // closed by the first retry answering the prompt
+	lastSent    map[any]float64 // progress last sent per progressToken (must increase)
+	completions []func()        // legacy URL elicitations to complete on success
+	elicited    []string        // their elicitationIds
 }
 
 func (a *Auth) newFlow(p *providerState, scopes []string, stepUp bool) *flow {
 	base, cancelCause := context.WithCancelCause(context.Background())
 	ctx, cancelTimeout := context.WithTimeoutCause(base, maxFlowLifetime, errFlowTooLong)
 	f := &flow{
-		id:        randomID(),
-		p:         p,
-		scopes:    scopes,
-		stepUp:    stepUp,
-		started:   a.opts.Now(),
-		ctx:       ctx,
-		cancel:    func(cause error) { cancelCause(cause); cancelTimeout() },
-		ready:     make(chan struct{}),
-		done:      make(chan struct{}),
-		listeners: map[int]func(login.DeviceProgress){},
+		id:       randomID(),
+		p:        p,
+		scopes:   scopes,
+		stepUp:   stepUp,
+		started:  a.opts.Now(),
+		ctx:      ctx,
+		cancel:   func(cause error) { cancelCause(cause); cancelTimeout() },
+		ready:    make(chan struct{}),
+		done:     make(chan struct{}),
+		resumed:  make(chan struct{}),
+		lastSent: map[any]float64{},
 	}
 	a.mu.Lock()
 	a.pruneFlows()
@@ -287,7 +290,7 @@ func (f *flow) run(c caller) {
 	}
 	if err != nil {
 		a.logger.Warn("mcpauth: login failed", "provider", p.cfg.Name, "err", err)
-	} else if a.opts.Mode == Explicit {
+	} else {
 		// Before done: calls joining this login find the tools listed.
 		a.syncTools()
 	}
@@ -333,7 +336,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	desc := d.Describe()
 	shownHosts := append(slices.Clone(p.cfg.VerificationHosts), desc.VerificationHosts...)
 	pref := login.GrantPreference(p.cfg.Grant)
-	if c.kind == kindForm && pref == login.PreferAuto &&
+	if c.kind == ElicitForm && pref == login.PreferAuto &&
 		desc.Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
 		// A form cannot carry a link: the user types the verification URI
 		// and the code, which only the device grant works with.
@@ -343,7 +346,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 		Preference: pref,
 		Env:        a.opts.Env,
 		Logger:     a.logger,
-		Device:     login.DevicePoller{Now: a.opts.Now, OnProgress: f.progress},
+		Device:     login.DevicePoller{Now: a.opts.Now},
 		Loopback: login.Loopback{
 			Port:         p.cfg.LoopbackPort,
 			RedirectHost: cmp.Or(p.cfg.LoopbackHost, desc.LoopbackHost),
@@ -353,7 +356,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 					return err
 				}
 				f.show(&prompt{grant: provider.GrantPKCE, url: authURL, expires: a.opts.Now().Add(login.DefaultLoginTimeout)})
-				go f.tick(login.DefaultLoginTimeout)
+				a.openBrowser(ctx, p, c, authURL)
 				return nil
 			},
 		},
@@ -387,31 +390,61 @@ func (f *flow) show(pr *prompt) {
 	}
 }
 
-// tick reports progress of a browser login, which has no polls to report.
-func (f *flow) tick(total time.Duration) {
-	const every = 5 * time.Second
-	t := time.NewTicker(every)
+// progressEvery is how often a call waiting for a login reports progress:
+// MCP hosts reset their request timeout on progress, and the bound
+// is at least every 10 s from the moment the prompt is shown.
+const progressEvery = 5 * time.Second
+
+// sendProgress sends one notifications/progress for token through peer:
+// the seconds since the login started, strictly increasing per token (the
+// waiting call and a keep-alive may both report on it).
+func (f *flow) sendProgress(ctx context.Context, peer Peer, token any, msg string) {
+	pr := f.shownPrompt()
+	f.mu.Lock()
+	progress := time.Since(f.started).Seconds()
+	if last, ok := f.lastSent[token]; ok && progress <= last {
+		progress = last + 0.001
+	}
+	f.lastSent[token] = progress
+	f.mu.Unlock()
+	total := 0.0
+	if pr != nil && !pr.expires.IsZero() {
+		if t := pr.expires.Sub(f.started).Seconds(); t > progress {
+			total = t
+		}
+	}
+	if err := peer.NotifyProgress(ctx, token, progress, total, msg); err != nil {
+		f.p.a.logger.Debug("mcpauth: progress notification not sent", "err", err)
+	}
+}
+
+// reportProgress sends progress through peer now and every progressEvery
+// until stop is closed, the login ends or ctx is done.
+func (f *flow) reportProgress(ctx context.Context, peer Peer, token any, msg string, stop <-chan struct{}) {
+	t := time.NewTicker(progressEvery)
 	defer t.Stop()
-	start := time.Now()
 	for {
+		f.sendProgress(ctx, peer, token, msg)
 		select {
+		case <-t.C:
+		case <-stop:
+			return
 		case <-f.done:
 			return
-		case <-t.C:
-			f.progress(login.DeviceProgress{Elapsed: time.Since(start), Total: total})
+		case <-ctx.Done():
+			return
 		}
 	}
 }
 
-func (f *flow) progress(pr login.DeviceProgress) {
+// markResumed notes that a retry answered the prompt (see keepAlive).
+func (f *flow) markResumed() {
 	f.mu.Lock()
-	ls := make([]func(login.DeviceProgress), 0, len(f.listeners))
-	for _, l := range f.listeners {
-		ls = append(ls, l)
-	}
-	f.mu.Unlock()
-	for _, l := range ls {
-		l(pr)
+	defer f.mu.Unlock()
+	select {
+	case <-f.resumed:
+	default:
+		close(f.resumed)
 	}
 }
 
@@ -479,30 +512,30 @@ func (f *flow) waitPrompt(ctx context.Context) (*prompt, error) {
 	return nil, err
 }
 
-// wait waits up to bound for the login to end, calling onProgress (if not
-// nil) while it polls. ErrStillWaiting means the bound passed first.
-func (f *flow) wait(ctx context.Context, bound time.Duration, onProgress func(login.DeviceProgress)) (*provider.Token, error) {
-	if onProgress != nil {
-		f.mu.Lock()
-		id := f.nextID
-		f.nextID++
-		f.listeners[id] = onProgress
-		f.mu.Unlock()
-		defer func() {
-			f.mu.Lock()
-			delete(f.listeners, id)
-			f.mu.Unlock()
-		}()
-	}
+// wait waits up to bound for the login to end, calling progress (if not
+// nil) at once and every progressEvery meanwhile. ErrStillWaiting means the
+// bound passed first.
+func (f *flow) wait(ctx context.Context, bound time.Duration, progress func()) (*provider.Token, error) {
 	t := time.NewTimer(bound)
 	defer t.Stop()
-	select {
-	case <-f.done:
-		return f.result()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-t.C:
-		return nil, ErrStillWaiting
+	var tick <-chan time.Time
+	if progress != nil {
+		progress()
+		tk := time.NewTicker(progressEvery)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case <-f.done:
+			return f.result()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return nil, ErrStillWaiting
+		case <-tick:
+			progress()
+		}
 	}
 }
 

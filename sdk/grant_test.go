@@ -43,13 +43,14 @@ func TestGrantPerCall(t *testing.T) {
 		TokenEndpoint: "https://idp.example/token", DeviceAuthorizationEndpoint: "https://idp.example/device_authorization",
 	}}}
 	for _, tt := range []struct {
-		kind clientKind
+		kind ElicitationSupport
 		want provider.Grant
-	}{{kindURL, provider.GrantPKCE}, {kindNone, provider.GrantPKCE}, {kindForm, provider.GrantDevice}} {
+	}{{ElicitURL, provider.GrantPKCE}, {ElicitNone, provider.GrantPKCE}, {ElicitForm, provider.GrantDevice}} {
 		t.Run(tt.kind.String(), func(t *testing.T) {
 			a, err := New(context.Background(), withDriver(d, Options{
-				Env:    &login.Environment{GOOS: "darwin"},
-				Logger: slog.New(slog.DiscardHandler),
+				Env:       &login.Environment{GOOS: "darwin"},
+				NoBrowser: true,
+				Logger:    slog.New(slog.DiscardHandler),
 			}))
 			if err != nil {
 				t.Fatal(err)

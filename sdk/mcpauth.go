@@ -9,9 +9,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/drivers"
@@ -115,8 +114,27 @@ type Options struct {
 	// Logger receives mcpauth's logs; nil means a text logger on stderr at
 	// level Info. Nothing is ever logged to stdout, and no token is logged.
 	Logger *slog.Logger
-	// Env describes the machine for grant selection; nil means the real one.
+	// Env describes the machine for grant selection and for opening a
+	// browser; nil means the real one.
 	Env *login.Environment
+	// NoBrowser stops mcpauth from opening the user's browser itself. By
+	// default, a browser login (PKCE) started by a client that cannot show a
+	// link (no URL elicitation) opens the authorization page in the desktop
+	// browser when one is likely (not over SSH, not in a container), as well
+	// as putting the link in the tool result.
+	NoBrowser bool
+	// Browser opens a URL in the user's browser; nil means the platform's
+	// opener (xdg-open, open, rundll32).
+	Browser func(ctx context.Context, url string) error
+	// HideAuthTools, in lazy mode, leaves auth_status and auth_logout out of
+	// the tool list (explicit mode always lists auth_login and auth_status).
+	HideAuthTools bool
+	// FilterToolsByScope hides, once a provider has a token, the protected
+	// tools that need scopes the token was not granted, and lists them again
+	// (notifications/tools/list_changed) when a step-up or a new login grants
+	// them or a logout takes the token away. Lazy mode then also lists
+	// auth_login, through which the missing scopes can be asked for.
+	FilterToolsByScope bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -129,12 +147,13 @@ type Auth struct {
 	providers map[string]*providerState
 	order     []string // provider names in Options order
 
-	mu       sync.Mutex
-	srv      *server.MCPServer
-	flows    map[string]*flow // by ID, for retries; finished ones are pruned
-	tools    []protectedTool  // explicit mode: every protected tool
-	out      *outWriter       // set by ServeStdio
-	attached bool
+	mu    sync.Mutex
+	list  ToolList         // the adapter's tool list (Bind)
+	flows map[string]*flow // by ID, for retries; finished ones are pruned
+	tools []protectedTool  // every protected tool (Protected)
+	out   *outWriter       // set by Stdio
+
+	served atomic.Bool // a client called a tool: list changes are notified
 
 	syncMu            sync.Mutex      // explicit mode: serialises tool list changes
 	listed            map[string]bool // tools added by syncTools
@@ -299,26 +318,6 @@ func (a *Auth) unknownProvider(name string) error {
 	return fmt.Errorf("%w %q (configured: %s)", ErrUnknownProvider, name, strings.Join(a.order, ", "))
 }
 
-// attach binds a to s, once: mcpauth serves one MCP server per Auth. In
-// explicit mode it adds the auth tools. A second server is a set-up error
-// ServeStdio reports.
-func (a *Auth) attach(s *server.MCPServer) bool {
-	a.mu.Lock()
-	if a.srv != nil && a.srv != s {
-		a.mu.Unlock()
-		a.setupError(errors.New("mcpauth: one Auth protects one *server.MCPServer; create an Auth per server"))
-		return false
-	}
-	a.srv = s
-	first := !a.attached
-	a.attached = true
-	a.mu.Unlock()
-	if first && a.opts.Mode == Explicit {
-		a.addAuthTools(s)
-	}
-	return true
-}
-
 // setupError records a mistake in how the server uses mcpauth (a tool
 // needing a provider nobody configured, say). ServeStdio refuses to serve
 // while there is one, listing them all: a start-up error, never a panic.
@@ -328,8 +327,9 @@ func (a *Auth) setupError(err error) {
 	a.setupErrs = append(a.setupErrs, err)
 }
 
-// Err reports the set-up errors recorded so far (joined), or nil. ServeStdio
-// checks it before serving; a server on another transport should too.
+// Err reports the set-up errors recorded so far (joined), or nil. The
+// adapters' ServeStdio and Run check it before serving; a server on another
+// transport should too.
 func (a *Auth) Err() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/mcpauth/mcpauth/provider"
 )
 
@@ -18,27 +15,27 @@ import (
 // code, or a tool result with the link.
 //
 // Elicitations go out as an input_required result (MCP 2026-07-28 multi
-// round trip); for 2025-11-25 clients mcp-go turns it into a real
-// elicitation/create and calls the handler again with the answer, so one
-// code path serves both.
-func (a *Auth) present(c caller, f *flow, pr *prompt) *mcp.CallToolResult {
-	params, ok := a.elicitation(c, f, pr)
+// round trip); for 2025-11-25 clients the adapter's SDK turns it into a
+// real elicitation/create and calls the handler again with the answer, so
+// one code path serves both.
+func (a *Auth) present(c caller, f *flow, pr *prompt) *Result {
+	e, ok := a.elicitation(c, f, pr)
 	a.logger.Debug("mcpauth: showing the login", "provider", f.p.cfg.Name, "client", c.kind, "modern", c.modern, "grant", pr.grant, "elicitation", ok)
 	if !ok {
 		return a.linkResult(f.p, pr)
 	}
-	return server.NewInputRequestBuilder(f.id).Elicit(inputKey, params).ToolResult()
+	return &Result{Input: e, RequestState: f.id}
 }
 
 // elicitation builds the elicitation showing pr to c's user; ok is false
 // when the client cannot show it (no elicitation, or a form and a browser
 // login, whose long link a form cannot carry).
-func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (mcp.ElicitationParams, bool) {
+func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (*Elicitation, bool) {
 	p := f.p
 	switch {
-	case c.kind == kindURL:
-		params := mcp.ElicitationParams{
-			Mode:    mcp.ElicitationModeURL,
+	case c.kind == ElicitURL:
+		params := &Elicitation{
+			Mode:    ModeURL,
 			URL:     pr.url,
 			Message: a.urlMessage(p, pr),
 		}
@@ -51,24 +48,21 @@ func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (mcp.ElicitationParams
 			f.mu.Lock()
 			f.elicited = append(f.elicited, id)
 			f.mu.Unlock()
-			srv, session := c.srv, c.session
+			peer := c.peer
 			f.onSuccess(func() {
-				if srv == nil || session == nil {
+				if peer == nil {
 					return
 				}
-				if err := srv.SendElicitationComplete(context.Background(), session, id); err != nil {
+				if err := peer.NotifyElicitationComplete(context.Background(), id); err != nil {
 					a.logger.Debug("mcpauth: elicitation complete notification not sent", "err", err)
 				}
 			})
 		}
 		return params, true
-	case c.kind == kindForm && pr.grant == provider.GrantDevice:
-		return mcp.ElicitationParams{
-			Message:         a.formMessage(p, pr),
-			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}},
-		}, true
+	case c.kind == ElicitForm && pr.grant == provider.GrantDevice:
+		return &Elicitation{Mode: ModeForm, Message: a.formMessage(p, pr)}, true
 	}
-	return mcp.ElicitationParams{}, false
+	return nil, false
 }
 
 // urlMessage goes with a URL-mode elicitation. It carries the code, never
@@ -92,12 +86,14 @@ func (a *Auth) formMessage(p *providerState, pr *prompt) string {
 // linkResult is the fallback for clients without elicitation: the link in
 // the tool result, the login going on in the background so that calling the
 // tool again after approving it succeeds.
-func (a *Auth) linkResult(p *providerState, pr *prompt) *mcp.CallToolResult {
-	return mcp.NewToolResultError(a.instructions(caller{}, p, pr) + "\nThen call this tool again.")
+func (a *Auth) linkResult(p *providerState, pr *prompt) *Result {
+	return errorResult(a.instructions(caller{}, p, pr) + "\nThen call this tool again.")
 }
 
+func errorResult(text string) *Result { return &Result{Text: text, IsError: true} }
+
 func (a *Auth) instructions(c caller, p *providerState, pr *prompt) string {
-	if c.kind == kindURL && pr.grant == provider.GrantPKCE {
+	if c.kind == ElicitURL && pr.grant == provider.GrantPKCE {
 		// The client showed the authorization URL itself (URL
 		// elicitation): it carries the state, the PKCE challenge and the
 		// loopback port, and does not belong in text the model reads.
@@ -118,7 +114,7 @@ func (a *Auth) instructions(c caller, p *providerState, pr *prompt) string {
 }
 
 // failure turns a login error into the tool result the user sees.
-func (a *Auth) failure(c caller, p *providerState, pr *prompt, err error) *mcp.CallToolResult {
+func (a *Auth) failure(c caller, p *providerState, pr *prompt, err error) *Result {
 	name := p.cfg.DisplayName
 	var msg string
 	switch {
@@ -141,5 +137,5 @@ func (a *Auth) failure(c caller, p *providerState, pr *prompt, err error) *mcp.C
 	default:
 		msg = fmt.Sprintf("The login to %s failed: %v", name, err)
 	}
-	return mcp.NewToolResultError(msg)
+	return errorResult(msg)
 }

@@ -8,47 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-
-	"github.com/mcpauth/mcpauth/login"
 	"github.com/mcpauth/mcpauth/provider"
 )
 
-// protectedTool is a tool registered through Protect.
+// protectedTool is a tool registered through Protected.
 type protectedTool struct {
-	tool    mcp.Tool
-	handler server.ToolHandlerFunc
-	needs   []Requirement
-}
-
-// Protect adds tool to s with a handler that runs only once the tokens in
-// needs are there: in lazy mode a call without them starts (or joins) the
-// login and shows it to the user; in explicit mode the tool is listed once
-// every provider it needs is logged in. The handler reads the tokens with
-// Token and HTTPClient. A tool that needs a provider nobody configured is
-// not added; the mistake is reported by ServeStdio (and Err) before serving,
-// with the list of configured providers.
-func (a *Auth) Protect(s *server.MCPServer, tool mcp.Tool, handler server.ToolHandlerFunc, needs ...Requirement) {
-	for _, n := range needs {
-		if a.providers[n.Provider] == nil {
-			a.setupError(fmt.Errorf("mcpauth: tool %q: %w", tool.Name, a.unknownProvider(n.Provider)))
-			return
-		}
-	}
-	if !a.attach(s) {
-		return
-	}
-	needs = slices.Clone(needs)
-	wrapped := a.wrap(handler, func(mcp.CallToolRequest) ([]Requirement, error) { return needs, nil })
-	a.mu.Lock()
-	a.tools = append(a.tools, protectedTool{tool: tool, handler: wrapped, needs: needs})
-	a.mu.Unlock()
-	if a.opts.Mode == Lazy {
-		s.AddTool(tool, wrapped)
-		return
-	}
-	a.syncTools()
+	name  string
+	needs []Requirement
 }
 
 // callKey carries the *callState of a protected tool call.
@@ -100,49 +66,9 @@ func (cs *callState) takePending() *stepUpRequest {
 	return r
 }
 
-// inputKey names mcpauth's entry in inputRequests / inputResponses.
-const inputKey = "mcpauth_login"
-
-// wrap returns the handler that obtains the tokens, then runs h.
-func (a *Auth) wrap(h server.ToolHandlerFunc, needsOf func(mcp.CallToolRequest) ([]Requirement, error)) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		needs, err := needsOf(req)
-		if err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
-		}
-		cs := &callState{a: a, c: callerFrom(ctx, req)}
-		if _, ok := req.Params.InputResponses[inputKey]; ok {
-			// A retry carrying the user's answer to a login we showed.
-			if res := a.resume(ctx, cs, req.Params.RequestState, server.ElicitationResponse(req.Params.InputResponses, inputKey)); res != nil {
-				return res, nil
-			}
-		}
-		for _, n := range needs {
-			if res := a.ensure(ctx, cs, n); res != nil {
-				return res, nil
-			}
-		}
-		hctx := context.WithValue(ctx, callKey{}, cs)
-		for {
-			res, err := h(hctx, req)
-			su := cs.takePending()
-			if su == nil {
-				return res, err
-			}
-			// The API asked for more scopes and this client cannot be asked
-			// from inside the request: show the login instead of the
-			// handler's result, and run the handler again after it.
-			if r := a.authorize(ctx, cs, su.p, su.scopes, true, false); r != nil {
-				return r, nil
-			}
-			cs.markSteppedUp(su.p.cfg.Name)
-		}
-	}
-}
-
 // ensure makes sure the call has a token of n.Provider with n.Scopes. It
 // returns nil when it has, or the result to answer the call with.
-func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *mcp.CallToolResult {
+func (a *Auth) ensure(ctx context.Context, cs *callState, n Requirement) *Result {
 	p := a.providers[n.Provider]
 	add := n.addAccount
 	// A login in flight may have asked for fewer scopes than this call
@@ -177,11 +103,11 @@ func needsLogin(err error) bool {
 // process sharing the store logged in while this one waited for the login
 // lock. The call then goes on. While that other login is in progress this
 // call waits, up to the wait bound, and then answers "still waiting".
-func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, scopes []string, stepUp, add bool) *mcp.CallToolResult {
+func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, scopes []string, stepUp, add bool) *Result {
 	f, started := p.startOrJoin(cs.c, scopes, stepUp, add)
 	if !started {
 		pr := f.shownPrompt()
-		if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, pr)); err != nil {
+		if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, f)); err != nil {
 			return a.failure(cs.c, p, pr, err)
 		}
 		if f.stepUp {
@@ -191,7 +117,7 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 	}
 	pr, err := a.promptWithin(ctx, f, cs.waitBound())
 	if errors.Is(err, errNoPrompt) {
-		return mcp.NewToolResultError(fmt.Sprintf("The login to %s showed nothing within %s: the identity provider (or its driver) did not answer, "+
+		return errorResult(fmt.Sprintf("The login to %s showed nothing within %s: the identity provider (or its driver) did not answer, "+
 			"or another process of this server is logging in; this attempt was stopped. Call this tool again to start over.",
 			p.cfg.DisplayName, cs.waitBound()))
 	}
@@ -201,7 +127,11 @@ func (a *Auth) authorize(ctx context.Context, cs *callState, p *providerState, s
 	if pr == nil {
 		return nil // logged in without a prompt: a stored login
 	}
-	return a.present(cs.c, f, pr)
+	res := a.present(cs.c, f, pr)
+	if res.Input != nil {
+		cs.keepAlive(f)
+	}
+	return res
 }
 
 // errNoPrompt: a login this call started showed nothing within the wait
@@ -229,7 +159,7 @@ func (a *Auth) promptWithin(ctx context.Context, f *flow, bound time.Duration) (
 
 // resume handles a retry answering the login f showed. It returns nil when
 // the login succeeded and the call can go on.
-func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *mcp.ElicitationResult) *mcp.CallToolResult {
+func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *Answer) *Result {
 	f := a.lookupFlow(state)
 	if f == nil {
 		return staleResult()
@@ -246,11 +176,12 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 		return nil
 	}
 	if answer == nil {
-		return mcp.NewToolResultError("mcpauth: the login answer could not be read")
+		return errorResult("mcpauth: the login answer could not be read")
 	}
+	f.markResumed()
 	switch answer.Action {
-	case mcp.ElicitationResponseActionAccept:
-	case mcp.ElicitationResponseActionDecline, mcp.ElicitationResponseActionCancel:
+	case ActionAccept:
+	case ActionDecline, ActionCancel:
 		f.abort(fmt.Errorf("%w (%s)", ErrDeclined, answer.Action))
 		select { // let the next call start a fresh login
 		case <-f.done:
@@ -259,10 +190,10 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 		a.logger.Info("mcpauth: the user declined the login", "provider", p.cfg.Name, "action", answer.Action)
 		return a.failure(cs.c, p, nil, ErrDeclined)
 	default:
-		return mcp.NewToolResultErrorf("mcpauth: unknown answer %q to the login request", answer.Action)
+		return errorResult(fmt.Sprintf("mcpauth: unknown answer %q to the login request", answer.Action))
 	}
 	pr := f.shownPrompt()
-	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, pr)); err != nil {
+	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, f)); err != nil {
 		return a.failure(cs.c, p, pr, err)
 	}
 	if f.stepUp {
@@ -274,8 +205,8 @@ func (a *Auth) resume(ctx context.Context, cs *callState, state string, answer *
 	return nil
 }
 
-func staleResult() *mcp.CallToolResult {
-	return mcp.NewToolResultError(ErrStaleFlow.Error() + " (it was answered, replaced by a newer one, or has ended); call the tool again to start a new login")
+func staleResult() *Result {
+	return errorResult(ErrStaleFlow.Error() + " (it was answered, replaced by a newer one, or has ended); call the tool again to start a new login")
 }
 
 // waitBound is how long this call may wait for a login: WaitTimeout when
@@ -288,39 +219,42 @@ func (cs *callState) waitBound() time.Duration {
 	return cs.a.opts.QuietWait
 }
 
-// progressFunc returns the progress reporter of a call waiting for p's
-// login, or nil when the caller asked for no progress (no progressToken).
-func (cs *callState) progressFunc(ctx context.Context, p *providerState, pr *prompt) func(login.DeviceProgress) {
-	token := cs.c.progressToken
-	if token == nil || cs.c.srv == nil {
+// progressFunc returns the progress reporter of a call waiting for the
+// login f of p, or nil when the caller asked for no progress (no
+// progressToken) or cannot be reached.
+func (cs *callState) progressFunc(ctx context.Context, f *flow) func() {
+	token, peer := cs.c.progressToken, cs.c.peer
+	if token == nil || peer == nil {
 		return nil
 	}
-	ctx = cs.c.withSession(ctx)
-	msg := "Waiting for you to finish logging in to " + p.cfg.DisplayName
-	if pr != nil && pr.userCode != "" {
+	msg := progressMessage(f)
+	return func() { f.sendProgress(ctx, peer, token, msg) }
+}
+
+func progressMessage(f *flow) string {
+	msg := "Waiting for you to finish logging in to " + f.p.cfg.DisplayName
+	if pr := f.shownPrompt(); pr != nil && pr.userCode != "" {
 		msg += " (code " + pr.userCode + ")"
 	}
-	var mu sync.Mutex
-	var last float64
-	return func(d login.DeviceProgress) {
-		mu.Lock()
-		defer mu.Unlock()
-		if ctx.Err() != nil {
-			return
-		}
-		progress := d.Elapsed.Seconds()
-		if progress <= last { // must increase (MCP progress)
-			progress = last + 0.001
-		}
-		last = progress
-		params := map[string]any{"progressToken": token, "progress": progress, "message": msg}
-		if d.Total > 0 && d.Total.Seconds() > progress {
-			params["total"] = d.Total.Seconds()
-		}
-		if err := cs.c.srv.SendNotificationToClient(ctx, "notifications/progress", params); err != nil {
-			cs.a.logger.Debug("mcpauth: progress notification not sent", "err", err)
-		}
+	return msg
+}
+
+// keepAlive reports progress on a 2025-11-25 call whose login is being
+// shown as an elicitation: the SDK sends elicitation/create within the
+// request and waits for the user, and progress keeps the host from timing
+// the request out meanwhile. It stops when the retry carrying the answer
+// arrives (it reports progress itself), when the login ends, or after the
+// wait bound.
+func (cs *callState) keepAlive(f *flow) {
+	token, peer := cs.c.progressToken, cs.c.peer
+	if token == nil || peer == nil || cs.c.modern {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), cs.a.opts.WaitTimeout)
+	go func() {
+		defer cancel()
+		f.reportProgress(ctx, peer, token, progressMessage(f), f.resumed)
+	}()
 }
 
 // Token returns the access token of the named provider for the protected

@@ -5,56 +5,44 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/mcpauth/mcpauth/internal/stdio"
 )
 
-// defaultWorkers is the number of tool calls ServeStdio runs at once
-// (mcp-go's default is 5). Calls waiting for a login hold a worker; the
-// retry that carries the user's answer must not queue behind them.
-const defaultWorkers = 32
-
-// ServeStdio serves s over stdio until ctx is done or the client closes
-// stdin. It refuses to start while a set-up error is recorded (Err). It first claims fds 0 and 1 for the MCP transport (internal/stdio):
-// afterwards os.Stdin reads /dev/null and os.Stdout writes to stderr, so no
-// library print or child process can corrupt the JSON-RPC stream. opts are
-// passed to mcp-go's stdio server after mcpauth's own (a larger worker pool).
-func (a *Auth) ServeStdio(ctx context.Context, s *server.MCPServer, opts ...server.StdioOption) error {
-	a.attach(s)
+// Stdio claims fds 0 and 1 for the MCP transport (internal/stdio) and
+// returns them: afterwards os.Stdin reads /dev/null and os.Stdout writes to
+// stderr, so no library print or child process can corrupt the JSON-RPC
+// stream. It refuses while a set-up error is recorded (Err). An adapter
+// serves its SDK's stdio transport on in and out; every message to the
+// client must go through out, which orders the notifications mcpauth
+// guarantees before the results that follow them.
+func (a *Auth) Stdio() (in io.Reader, out io.Writer, err error) {
 	if err := a.Err(); err != nil {
-		a.Close()
-		return err
+		return nil, nil, err
 	}
-	in, out, err := stdio.Claim()
+	r, w, err := stdio.Claim()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	w := &outWriter{w: out, changed: make(chan struct{})}
+	ow := &outWriter{w: w, changed: make(chan struct{})}
 	a.mu.Lock()
-	a.out = w
+	a.out = ow
 	a.mu.Unlock()
-	defer a.Close()
-
-	ss := server.NewStdioServer(s)
-	ss.SetErrorLogger(slog.NewLogLogger(a.logger.Handler(), slog.LevelError))
-	for _, o := range append([]server.StdioOption{server.WithWorkerPoolSize(defaultWorkers)}, opts...) {
-		o(ss)
-	}
-	return ss.Listen(ctx, in, w)
+	return r, ow, nil
 }
 
-// listChangedPrefix starts every tools/list_changed notification mcp-go
-// writes (it marshals jsonrpc, then method).
-var listChangedPrefix = []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"`)
+// Methods of the notifications whose order against results mcpauth
+// guarantees, as they appear in a message (any SDK's field order).
+var (
+	listChangedMethod         = []byte(`"method":"notifications/tools/list_changed"`)
+	elicitationCompleteMethod = []byte(`"method":"notifications/elicitation/complete"`)
+)
 
-// elicitationCompletePrefix starts every notifications/elicitation/complete.
-var elicitationCompletePrefix = []byte(`{"jsonrpc":"2.0","method":"notifications/elicitation/complete"`)
+// head is the part of a message its method is looked for in.
+func head(p []byte) []byte { return p[:min(len(p), 96)] }
 
 // outWriter is the MCP output stream. It serialises writes (mcp-go writes
 // server-initiated requests without its own lock) and notes the
@@ -80,11 +68,11 @@ func (o *outWriter) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	switch {
-	case bytes.HasPrefix(p, listChangedPrefix):
+	switch h := head(p); {
+	case bytes.Contains(h, listChangedMethod):
 		o.listChanged.Add(1)
 		o.notify("")
-	case bytes.HasPrefix(p, elicitationCompletePrefix):
+	case bytes.Contains(h, elicitationCompleteMethod):
 		var m struct {
 			Params struct {
 				ElicitationID string `json:"elicitationId"`

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mark3labs/mcp-go/mcp"
-
 	"github.com/mcpauth/mcpauth/drivers/oidc"
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -188,12 +186,11 @@ func (t *bearerTransport) challenge(p *providerState, resp *http.Response) (*pro
 // elicitation is asked right away; for any other the request is recorded,
 // and the handler's result is replaced by the login prompt (see wrap).
 func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []string) (*provider.Token, error) {
-	if cs.c.modern || cs.c.kind == kindNone {
+	if cs.c.modern || cs.c.kind == ElicitNone || cs.c.peer == nil {
 		cs.setPending(&stepUpRequest{p: p, scopes: scopes})
 		return nil, fmt.Errorf("mcpauth: %s: the API asks for the scopes %q; the user is asked to authorize them and the tool runs again afterwards",
 			p.cfg.Name, strings.Join(scopes, " "))
 	}
-	ctx = cs.c.withSession(ctx)
 	a := cs.a
 	f, started := p.startOrJoin(cs.c, scopes, true, false)
 	var pr *prompt
@@ -208,20 +205,17 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 		if !ok {
 			return nil, errors.New("mcpauth: this client cannot show the login for more scopes")
 		}
-		res, err := cs.c.srv.RequestElicitation(ctx, mcp.ElicitationRequest{
-			Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)},
-			Params:  params,
-		})
+		action, err := cs.c.peer.Elicit(ctx, params)
 		if err != nil {
 			f.abort(err)
 			return nil, fmt.Errorf("mcpauth: %s: asking the user to authorize more scopes: %w", p.cfg.Name, err)
 		}
-		if res.Action != mcp.ElicitationResponseActionAccept {
-			f.abort(fmt.Errorf("%w (%s)", ErrDeclined, res.Action))
-			return nil, fmt.Errorf("mcpauth: %s: %w (%s) to authorize the scopes %q", p.cfg.Name, ErrDeclined, res.Action, strings.Join(scopes, " "))
+		if action != ActionAccept {
+			f.abort(fmt.Errorf("%w (%s)", ErrDeclined, action))
+			return nil, fmt.Errorf("mcpauth: %s: %w (%s) to authorize the scopes %q", p.cfg.Name, ErrDeclined, action, strings.Join(scopes, " "))
 		}
 	}
-	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, p, f.shownPrompt())); err != nil {
+	if _, err := f.wait(ctx, cs.waitBound(), cs.progressFunc(ctx, f)); err != nil {
 		return nil, fmt.Errorf("mcpauth: %s: authorizing more scopes: %w", p.cfg.Name, err)
 	}
 	cs.markSteppedUp(p.cfg.Name)

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
-
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/provider"
 )
@@ -83,49 +80,53 @@ func TestCheckClientIDMetadataDocumentURL(t *testing.T) {
 	}
 }
 
-func TestCallerKinds(t *testing.T) {
-	tests := []struct {
-		name string
-		caps *mcp.ClientCapabilities
-		want clientKind
-	}{
-		{"no elicitation", &mcp.ClientCapabilities{}, kindNone},
-		{"empty elicitation is form", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{}}, kindForm},
-		{"form", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}}}, kindForm},
-		{"url", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}, URL: &struct{}{}}}, kindURL},
-		{"url only", &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{URL: &struct{}{}}}, kindURL},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := server.WithRequestProtocolInfo(context.Background(), &server.RequestProtocolInfo{Modern: true, ProtocolVersion: "2026-07-28", ClientCapabilities: tt.caps})
-			var req mcp.CallToolRequest
-			req.Params.Meta = &mcp.Meta{ProgressToken: "p"}
-			c := callerFrom(ctx, req)
-			if c.kind != tt.want || !c.modern || c.progressToken != "p" {
-				t.Errorf("caller = %v modern=%v token=%v, want %v", c.kind, c.modern, c.progressToken, tt.want)
-			}
-		})
+func TestElicitationSupportOf(t *testing.T) {
+	for _, tt := range []struct {
+		declared, url bool
+		want          ElicitationSupport
+	}{{false, false, ElicitNone}, {false, true, ElicitNone}, {true, false, ElicitForm}, {true, true, ElicitURL}} {
+		if got := ElicitationSupportOf(tt.declared, tt.url); got != tt.want {
+			t.Errorf("ElicitationSupportOf(%v, %v) = %v, want %v", tt.declared, tt.url, got, tt.want)
+		}
 	}
 }
 
 func TestCIMDFromCapabilities(t *testing.T) {
 	const u = "https://host.example/client.json"
-	for _, caps := range []*mcp.ClientCapabilities{
-		{Extensions: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
-		{Experimental: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
-		{Extensions: map[string]any{CapabilityClientIDMetadataDocument: u}},
+	for _, tt := range []struct{ ext, exp map[string]any }{
+		{ext: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
+		{exp: map[string]any{CapabilityClientIDMetadataDocument: map[string]any{"clientId": u}}},
+		{ext: map[string]any{CapabilityClientIDMetadataDocument: u}},
 	} {
-		if got := cimdFromCaps(caps); got != u {
-			t.Errorf("cimdFromCaps(%+v) = %q", caps, got)
+		if got := ClientIDMetadataDocumentOf(tt.ext, tt.exp); got != u {
+			t.Errorf("ClientIDMetadataDocumentOf(%v, %v) = %q", tt.ext, tt.exp, got)
 		}
 	}
-	if got := cimdFromCaps(&mcp.ClientCapabilities{}); got != "" {
+	if got := ClientIDMetadataDocumentOf(nil, nil); got != "" {
 		t.Errorf("no capability: %q", got)
 	}
 }
 
+// wrapped runs h as an adapter's protected handler would: through Call,
+// answering with h's result when it ran or with the core's.
+func wrapped(a *Auth, h func(ctx context.Context) (*Result, error), needs []Requirement) func(context.Context, *Request) (*Result, error) {
+	return func(ctx context.Context, req *Request) (*Result, error) {
+		var res *Result
+		var err error
+		if out := a.Call(ctx, req, needs, func(ctx context.Context) error {
+			res, err = h(ctx)
+			return nil
+		}); out != nil {
+			return out, nil
+		}
+		return res, err
+	}
+}
+
+func textResult(s string) *Result { return &Result{Text: s} }
+
 // loggedInAuth returns an Auth whose provider "p" holds a valid token.
-func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
+func loggedInAuth(tb testing.TB) *Auth {
 	tb.Helper()
 	d := staticDriver{meta: provider.AuthServerMetadata{Issuer: "https://idp.example"}}
 	a, err := New(context.Background(), withDriver(d, Options{Logger: slog.New(slog.DiscardHandler)}))
@@ -136,12 +137,12 @@ func loggedInAuth(tb testing.TB) (*Auth, *server.MCPServer) {
 		&provider.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour), Scopes: []string{"read"}}, false); err != nil {
 		tb.Fatal(err)
 	}
-	return a, server.NewMCPServer("t", "1", server.WithToolCapabilities(true))
+	return a
 }
 
 func TestTokenInHandler(t *testing.T) {
-	a, s := loggedInAuth(t)
-	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a := loggedInAuth(t)
+	h := wrapped(a, func(ctx context.Context) (*Result, error) {
 		tok, err := Token(ctx, "p")
 		if err != nil {
 			return nil, err
@@ -152,10 +153,9 @@ func TestTokenInHandler(t *testing.T) {
 		if _, err := Token(ctx, "nope"); err == nil {
 			t.Error("Token of an unknown provider succeeded")
 		}
-		return mcp.NewToolResultText("ok"), nil
-	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{Need("p", "read")}, nil })
-	_ = s
-	res, err := h(context.Background(), mcp.CallToolRequest{})
+		return textResult("ok"), nil
+	}, []Requirement{Need("p", "read")})
+	res, err := h(context.Background(), &Request{})
 	if err != nil || res.IsError {
 		t.Fatalf("handler = %+v, %v", res, err)
 	}
@@ -167,17 +167,17 @@ func TestTokenInHandler(t *testing.T) {
 // BenchmarkWrappedHandler is mcpauth's own cost per protected call with a
 // token in memory, without any transport.
 func BenchmarkWrappedHandler(b *testing.B) {
-	a, _ := loggedInAuth(b)
-	h := a.wrap(func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a := loggedInAuth(b)
+	h := wrapped(a, func(ctx context.Context) (*Result, error) {
 		if _, err := Token(ctx, "p"); err != nil {
 			return nil, err
 		}
-		return mcp.NewToolResultText("pong"), nil
-	}, func(mcp.CallToolRequest) ([]Requirement, error) { return []Requirement{Need("p")}, nil })
+		return textResult("pong"), nil
+	}, []Requirement{Need("p")})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h(ctx, mcp.CallToolRequest{}); err != nil {
+		if _, err := h(ctx, &Request{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/sdk"
+	"github.com/mcpauth/mcpauth/sdk/mcpgo"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func main() {
 		log.Fatal(err)
 	}
 	s := server.NewMCPServer("github-example", "1.0.0", server.WithToolCapabilities(true))
-	auth.Protect(s, mcp.NewTool("list_repos", mcp.WithDescription("Lists your repositories.")),
+	mcpgo.Protect(auth, s, mcp.NewTool("list_repos", mcp.WithDescription("Lists your repositories.")),
 		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos?per_page=10")
 			if err != nil {
@@ -40,7 +41,7 @@ func main() {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 			return mcp.NewToolResultText(resp.Status + "\n" + string(body)), nil
 		}, sdk.Need("github", "repo"))
-	if err := auth.ServeStdio(ctx, s); err != nil {
+	if err := mcpgo.ServeStdio(ctx, auth, s); err != nil {
 		log.Fatal(err)
 	}
 }
