@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-)
 
-// InputKey names the login in an input_required result's inputRequests
-// (MCP 2026-07-28 multi round trip), as the SDK's adapters do.
-const InputKey = "mcpauth_login"
+	"github.com/mcpauth/mcpauth/sdk"
+)
 
 // maxRounds bounds the elicitations one tools/call may go through (a login,
 // then perhaps a step-up), as mcp-go bounds its own loop.
@@ -32,16 +30,17 @@ func (p *Proxy) callTool(ctx context.Context, m *message) {
 		return
 	}
 	p.mu.Lock()
-	req := &Request{Client: p.client, ProgressToken: params.Meta.ProgressToken, Peer: hostPeer{p}}
+	req := &sdk.Request{Client: p.client, ProgressToken: params.Meta.ProgressToken, Peer: hostPeer{p}}
+	isAuthTool := p.listed[params.Name] && params.Name != ServerTools
 	p.mu.Unlock()
 
-	if p.cfg.Explicit && slices.ContainsFunc(p.cfg.Gate.AuthTools(), func(t AuthTool) bool { return t.Name == params.Name }) {
-		p.gated(ctx, m, req, func(req *Request) (*Result, bool) {
+	if isAuthTool && slices.ContainsFunc(p.cfg.Gate.AuthTools(), func(t sdk.AuthTool) bool { return t.Name == params.Name }) {
+		p.gated(ctx, m, req, func(req *sdk.Request) (*sdk.Result, bool) {
 			return p.cfg.Gate.CallAuthTool(ctx, params.Name, req, params.Arguments), false
 		})
 		return
 	}
-	p.gated(ctx, m, req, func(req *Request) (*Result, bool) {
+	p.gated(ctx, m, req, func(req *sdk.Request) (*sdk.Result, bool) {
 		var resp *message
 		var runErr error
 		ran := false
@@ -71,7 +70,7 @@ func (p *Proxy) callTool(ctx context.Context, m *message) {
 // out as elicitation/create and call runs again with the answer; for a
 // 2026-07-28 client it is the input_required result. done means call
 // answered the host itself.
-func (p *Proxy) gated(ctx context.Context, m *message, req *Request, call func(*Request) (res *Result, done bool)) {
+func (p *Proxy) gated(ctx context.Context, m *message, req *sdk.Request, call func(*sdk.Request) (res *sdk.Result, done bool)) {
 	for range maxRounds {
 		res, done := call(req)
 		switch {
@@ -97,7 +96,7 @@ func (p *Proxy) gated(ctx context.Context, m *message, req *Request, call func(*
 			return
 		}
 		next := *req
-		next.Answer, next.RequestState = &Answer{Action: action}, res.RequestState
+		next.Answer, next.RequestState = &sdk.Answer{Action: action}, res.RequestState
 		req = &next
 	}
 	_ = p.host.result(m.ID, toolResult(fmt.Sprintf("mcpauth wrap: gave up after %d login requests in one call", maxRounds), true))
@@ -111,11 +110,11 @@ func toolResult(text string, isError bool) map[string]any {
 }
 
 // inputRequired is an MCP 2026-07-28 input_required tool result.
-func inputRequired(res *Result) map[string]any {
+func inputRequired(res *sdk.Result) map[string]any {
 	return map[string]any{
 		"resultType": "input_required",
 		"inputRequests": map[string]any{
-			InputKey: map[string]any{"method": "elicitation/create", "params": elicitParams(res.Input)},
+			sdk.InputKey: map[string]any{"method": "elicitation/create", "params": elicitParams(res.Input)},
 		},
 		"requestState": res.RequestState,
 	}
@@ -123,8 +122,8 @@ func inputRequired(res *Result) map[string]any {
 
 // elicitParams are elicitation/create's params: URL mode, or a form with
 // nothing to fill in (the message carries the device code).
-func elicitParams(e *Elicitation) map[string]any {
-	if e.Mode == "url" {
+func elicitParams(e *sdk.Elicitation) map[string]any {
+	if e.Mode == sdk.ModeURL {
 		p := map[string]any{"mode": "url", "message": e.Message, "url": e.URL}
 		if e.ElicitationID != "" {
 			p["elicitationId"] = e.ElicitationID
@@ -159,12 +158,12 @@ func (h hostPeer) NotifyElicitationComplete(ctx context.Context, elicitationID s
 var errNoElicitation = errors.New("the client declared no elicitation of this mode")
 
 // Elicit sends elicitation/create to the host and returns its action.
-func (h hostPeer) Elicit(ctx context.Context, e *Elicitation) (string, error) {
+func (h hostPeer) Elicit(ctx context.Context, e *sdk.Elicitation) (string, error) {
 	p := h.p
 	p.mu.Lock()
 	support := p.client.Elicitation
 	p.mu.Unlock()
-	if support == ElicitNone || (e.Mode == "url" && support != ElicitURL) {
+	if support == sdk.ElicitNone || (e.Mode == sdk.ModeURL && support != sdk.ElicitURL) {
 		return "", errNoElicitation
 	}
 	resp, err := p.askHost(ctx, "elicitation/create", mustJSON(elicitParams(e)))

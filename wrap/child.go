@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -229,4 +230,22 @@ func (p *Proxy) handshake(ctx context.Context, c *child, bound time.Duration) er
 		return c.in.write(&message{Method: "notifications/initialized"})
 	}
 	return nil
+}
+
+// lastToken is a token shared between goroutines.
+type lastToken struct {
+	mu  sync.Mutex
+	tok string
+}
+
+func (l *lastToken) get() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tok
+}
+
+func (l *lastToken) set(tok string) {
+	l.mu.Lock()
+	l.tok = tok
+	l.mu.Unlock()
 }

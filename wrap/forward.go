@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/mcpauth/mcpauth/sdk"
 )
 
 // errChildExited: the run a request went to exited before answering.
@@ -81,7 +83,7 @@ func (p *Proxy) answer(ctx context.Context, m *message, resp *message, err error
 // a token only placeholderSafe methods reach a server (lazy mode).
 func (p *Proxy) forwardOther(ctx context.Context, m *message) {
 	token := p.current(ctx)
-	if token == "" && (p.cfg.Explicit || !placeholderSafe[m.Method]) {
+	if token == "" && (!p.serverToolsListed() || !placeholderSafe[m.Method]) {
 		_ = p.host.error(m.ID, codeNotLoggedIn, fmt.Sprintf("mcpauth wrap: %s reaches the wrapped server only after a login; call one of its tools to log in", m.Method))
 		return
 	}
@@ -136,13 +138,8 @@ func (p *Proxy) fromChild(c *child, m *message) {
 		params["requestId"] = proxyID(n)
 		_ = p.host.write(&message{Method: m.Method, Params: mustJSON(params)})
 	case m.isNotification():
-		if m.Method == "notifications/tools/list_changed" && p.cfg.Explicit {
-			p.mu.Lock()
-			shown := p.shown
-			p.mu.Unlock()
-			if !shown {
-				return
-			}
+		if m.Method == "notifications/tools/list_changed" && !p.serverToolsListed() {
+			return
 		}
 		_ = p.host.write(m)
 	default:
@@ -168,26 +165,30 @@ func (p *Proxy) forgetChild(c *child) {
 	}
 }
 
-// listTools answers tools/list: explicit mode adds the gate's own tools
-// (first page only) and, before a login, lists nothing else.
+func (p *Proxy) serverToolsListed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.listed[ServerTools]
+}
+
+// listTools answers tools/list: the auth tools the gate listed (on the
+// first page), and the wrapped server's tools if the gate listed them,
+// from a run with the token or, without one, with the Placeholder.
 func (p *Proxy) listTools(ctx context.Context, m *message) {
 	p.mu.Lock()
-	shown := p.shown
-	p.mu.Unlock()
 	var auth []json.RawMessage
 	for _, t := range p.cfg.Gate.AuthTools() {
-		auth = append(auth, mustJSON(toolJSON(t)))
+		if p.listed[t.Name] {
+			auth = append(auth, mustJSON(toolJSON(t)))
+		}
 	}
-	if p.cfg.Explicit && !shown {
+	server := p.listed[ServerTools]
+	p.mu.Unlock()
+	if !server {
 		_ = p.host.result(m.ID, map[string]any{"tools": append([]json.RawMessage{}, auth...)})
 		return
 	}
-	token := p.current(ctx)
-	if token == "" && p.cfg.Explicit {
-		_ = p.host.result(m.ID, map[string]any{"tools": append([]json.RawMessage{}, auth...)})
-		return
-	}
-	c, err := p.ensure(ctx, token)
+	c, err := p.ensure(ctx, p.current(ctx))
 	if err != nil {
 		_ = p.host.error(m.ID, codeInternal, "mcpauth wrap: "+err.Error())
 		return
@@ -220,7 +221,7 @@ func appendTools(result json.RawMessage, tools []json.RawMessage) json.RawMessag
 }
 
 // toolJSON is an AuthTool as MCP's Tool.
-func toolJSON(t AuthTool) map[string]any {
+func toolJSON(t sdk.AuthTool) map[string]any {
 	schema := t.InputSchema
 	if schema == nil {
 		schema = map[string]any{"type": "object"}

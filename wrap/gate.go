@@ -1,90 +1,95 @@
 package wrap
 
-import "context"
+import (
+	"context"
 
-// Gate is what the proxy asks before a tools/call reaches the wrapped
-// server: mcpauth's transport-neutral login core (package sdk). The proxy
-// is an adapter of that core for raw JSON-RPC, as sdk/mcpgo and sdk/gosdk
-// are for their libraries; the types below mirror the core's.
-//
-// A Gate is called from many goroutines at once.
-type Gate interface {
-	// Current returns the token the wrapped server should run with now
-	// (refreshed if it was about to expire), without starting a login;
-	// "" when there is none. The proxy calls it before every request it
-	// forwards, so a refreshed or stepped-up token restarts the server
-	// between calls.
-	Current(ctx context.Context) (string, error)
-	// Call runs run with the token once it exists. Otherwise it returns
-	// the Result to answer the call with instead (a login to show, a
-	// refusal); run has not been called then.
-	Call(ctx context.Context, req *Request, run func(ctx context.Context, token string) error) *Result
-	// AuthTools lists the tools the gate answers itself (explicit mode:
-	// auth_login, auth_status); nil in lazy mode.
-	AuthTools() []AuthTool
-	// CallAuthTool answers a call of one of AuthTools.
-	CallAuthTool(ctx context.Context, name string, req *Request, args map[string]any) *Result
-	// Bind tells the gate how to show and hide the wrapped server's tools
-	// (explicit mode): ShowTools once a login exists, HideTools after a
-	// logout.
-	Bind(l ToolList) error
-}
-
-// ToolList is how a Gate lists and unlists the wrapped server's tools.
-type ToolList interface {
-	ShowTools()
-	HideTools()
-}
-
-// ElicitationSupport is what a client declared it can show.
-type ElicitationSupport int
-
-const (
-	ElicitNone ElicitationSupport = iota
-	ElicitForm
-	ElicitURL
+	"github.com/mcpauth/mcpauth/sdk"
 )
 
-// Client is the MCP client (host) as the host's initialize declared it.
-type Client struct {
-	Elicitation ElicitationSupport
-	// Modern is true for an MCP 2026-07-28 request.
-	Modern bool
+// Gate is what the proxy asks before a request reaches the wrapped server:
+// mcpauth's transport-neutral login core. NewGate makes one from an
+// *sdk.Auth; tests may supply their own. A Gate is called from many
+// goroutines at once.
+type Gate interface {
+	// Current returns the token the wrapped server should run with for a
+	// request that is not a tools/call, without starting a login; "" when
+	// there is none.
+	Current(ctx context.Context) (string, error)
+	// Call runs run with the token once it exists, and returns nil.
+	// Otherwise it returns the Result to answer the call with instead (a
+	// login to show, a refusal); run has not run then. As sdk.Auth.Call.
+	Call(ctx context.Context, req *sdk.Request, run func(ctx context.Context, token string) error) *sdk.Result
+	// AuthTools describes the tools the gate answers itself (auth_login,
+	// auth_status, auth_logout); which are listed is the gate's decision.
+	AuthTools() []sdk.AuthTool
+	// CallAuthTool answers a call of one of AuthTools.
+	CallAuthTool(ctx context.Context, name string, req *sdk.Request, args map[string]any) *sdk.Result
+	// Bind gives the gate the proxy's tool list. The gate lists
+	// ServerTools for the wrapped server's tools, and the auth tools by
+	// their names.
+	Bind(l sdk.ToolList) error
 }
 
-// Request is one tools/call as the gate sees it.
-type Request struct {
-	Client        Client
-	ProgressToken any
-	Answer        *Answer
-	RequestState  string
-	Peer          Peer
+// ServerTools is the name under which the core lists and unlists the
+// wrapped server's tools, all together: they need one login, and the proxy
+// does not know them before the server runs. It reads as the end of
+// auth_login's "Tools available now: …".
+const ServerTools = "the tools of the wrapped server"
+
+// authGate is the Gate of an *sdk.Auth for one provider.
+type authGate struct {
+	auth  *sdk.Auth
+	needs []sdk.Requirement
+	name  string
+
+	// last is the token the last call ran with: what a request other than
+	// tools/call runs with (sdk has no way to read a token outside a call).
+	last lastToken
 }
 
-// Answer is the client's answer to an elicitation.
-type Answer struct{ Action string }
-
-// Peer is how the gate reaches the client of one call.
-type Peer interface {
-	NotifyProgress(ctx context.Context, token any, progress, total float64, message string) error
-	NotifyElicitationComplete(ctx context.Context, elicitationID string) error
-	Elicit(ctx context.Context, e *Elicitation) (action string, err error)
+// NewGate returns the Gate of auth for the wrapped server's tools, which
+// need the provider named by need. It registers ServerTools with auth
+// (sdk.Auth.Protected); an unknown provider is auth's set-up error.
+func NewGate(auth *sdk.Auth, need sdk.Requirement) (Gate, error) {
+	if err := auth.Protected(ServerTools, need); err != nil {
+		return nil, err
+	}
+	return &authGate{auth: auth, needs: []sdk.Requirement{need}, name: need.Provider}, nil
 }
 
-// Elicitation is an elicitation/create request's parameters.
-type Elicitation struct{ Mode, Message, URL, ElicitationID string }
+func (g *authGate) Current(context.Context) (string, error) { return g.last.get(), nil }
 
-// Result answers a call the gate did not let through.
-type Result struct {
-	Text         string
-	IsError      bool
-	Input        *Elicitation
-	RequestState string
+func (g *authGate) Call(ctx context.Context, req *sdk.Request, run func(context.Context, string) error) *sdk.Result {
+	return g.auth.Call(ctx, req, g.needs, func(ctx context.Context) error {
+		tok, err := sdk.Token(ctx, g.name)
+		if err != nil {
+			return err
+		}
+		g.last.set(tok.AccessToken)
+		return run(ctx, tok.AccessToken)
+	})
 }
 
-// AuthTool describes one tool the gate answers itself.
-type AuthTool struct {
-	Name, Description                            string
-	InputSchema                                  map[string]any
-	ReadOnly, Destructive, Idempotent, OpenWorld bool
+func (g *authGate) AuthTools() []sdk.AuthTool { return g.auth.AuthTools() }
+
+func (g *authGate) CallAuthTool(ctx context.Context, name string, req *sdk.Request, args map[string]any) *sdk.Result {
+	res := g.auth.CallAuthTool(ctx, name, req, args)
+	switch {
+	case name == sdk.ToolLogout:
+		g.last.set("")
+	case name == sdk.ToolLogin && res != nil && res.Input == nil && !res.IsError:
+		// Logged in: learn the token now, so that the server starts with
+		// it for the host's next tools/list. A call with a token shows
+		// nothing.
+		g.auth.Call(ctx, &sdk.Request{}, g.needs, func(ctx context.Context) error {
+			tok, err := sdk.Token(ctx, g.name)
+			if err == nil {
+				g.last.set(tok.AccessToken)
+			}
+			return err
+		})
+	}
+	return res
 }
+
+func (g *authGate) Bind(l sdk.ToolList) error { return g.auth.Bind(l) }

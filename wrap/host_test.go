@@ -71,26 +71,25 @@ type rawHost struct {
 }
 
 // startProxy runs a Proxy in process between a rawHost and the child server.
-func startProxy(t *testing.T, gate wrap.Gate, explicit bool, env ...string) *rawHost {
+func startProxy(t *testing.T, gate wrap.Gate, env ...string) *rawHost {
 	t.Helper()
-	return startProxyCmd(t, gate, explicit, []string{childBin}, "TEST_TOKEN", env...)
+	return startProxyCmd(t, gate, []string{childBin}, "TEST_TOKEN", env...)
 }
 
 // startProxyCmd runs a Proxy wrapping command, whose token variable is envName.
-func startProxyCmd(t *testing.T, gate wrap.Gate, explicit bool, command []string, envName string, env ...string) *rawHost {
+func startProxyCmd(t *testing.T, gate wrap.Gate, command []string, envName string, env ...string) *rawHost {
 	t.Helper()
 	hostR, proxyW := io.Pipe()
 	proxyR, hostW := io.Pipe()
 	h := &rawHost{t: t, w: hostW, stderr: &syncBuffer{}, served: make(chan error, 1),
 		waiters: map[string]chan *msg{}, requests: make(chan *msg, 16), noteAdded: make(chan struct{}, 1)}
 	p, err := wrap.New(wrap.Config{
-		Command:  command,
-		Env:      envName,
-		Explicit: explicit,
-		Gate:     gate,
-		Logger:   newLogger(h.stderr),
-		Stderr:   h.stderr,
-		Environ:  append(os.Environ(), env...),
+		Command: command,
+		Env:     envName,
+		Gate:    gate,
+		Logger:  newLogger(h.stderr),
+		Stderr:  h.stderr,
+		Environ: append(os.Environ(), env...),
 	})
 	if err != nil {
 		t.Fatal(err)

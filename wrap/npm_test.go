@@ -69,7 +69,7 @@ func TestWrapGitLabServerPlumbing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := &testGate{token: tc.token}
-			h := startProxyCmd(t, g, false, cmd, "GITLAB_PERSONAL_ACCESS_TOKEN", "GITLAB_API_URL="+api.APIURL())
+			h := startProxyCmd(t, g, cmd, "GITLAB_PERSONAL_ACCESS_TOKEN", "GITLAB_API_URL="+api.APIURL())
 			init := h.initialize()
 			if info, _ := init["serverInfo"].(map[string]any); !strings.Contains(info["name"].(string), "gitlab") {
 				t.Errorf("serverInfo %v, want server-gitlab's", init["serverInfo"])

@@ -8,9 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpauth/mcpauth/sdk"
 )
 
 // Defaults.
@@ -37,13 +40,11 @@ type Config struct {
 	// token: "Bearer {token}" for a server that wants the scheme too.
 	// Default "{token}".
 	EnvFormat string
-	// Explicit lists only the Gate's AuthTools until a login, and the
-	// wrapped server's tools once the Gate shows them (ToolList); the
-	// server does not run before. False is lazy mode: the server's tools
-	// are listed from the start (from a run with the Placeholder if there
-	// is no token yet) and the first tools/call logs in.
-	Explicit bool
-	// Gate is the login core; required.
+	// Gate is the login core; required. It decides which tools are listed
+	// (sdk.ToolList): the wrapped server's (ServerTools) from the start
+	// in lazy mode, from a run with the Placeholder while there is no
+	// token; in explicit mode only once logged in, and the server does
+	// not run before.
 	Gate Gate
 	// Logger receives the proxy's logs; nil means a text logger on
 	// stderr. No token is ever logged.
@@ -84,8 +85,8 @@ type Proxy struct {
 	child           *child
 	initParams      json.RawMessage // the host's initialize params, replayed at every start
 	hostInitialized bool            // the host sent notifications/initialized
-	client          Client
-	shown           bool                 // explicit mode: the server's tools are listed
+	client          sdk.Client
+	listed          map[string]bool      // tools the gate listed (ServerTools, auth tools)
 	toChild         map[int64]*toChild   // requests sent to a run, by proxy ID
 	toHost          map[int64]*toHost    // requests sent to the host, by proxy ID
 	fromChildReq    map[childReq]int64   // a run's own request IDs → proxy IDs
@@ -158,7 +159,7 @@ func New(cfg Config) (*Proxy, error) {
 	return &Proxy{
 		cfg: cfg, log: cfg.Logger,
 		toChild: map[int64]*toChild{}, toHost: map[int64]*toHost{},
-		fromChildReq: map[childReq]int64{}, hostCalls: map[string]*hostCall{},
+		fromChildReq: map[childReq]int64{}, hostCalls: map[string]*hostCall{}, listed: map[string]bool{},
 	}, nil
 }
 
@@ -189,7 +190,7 @@ func CheckEnvFormat(format string) error {
 // written to out is one line of JSON-RPC.
 func (p *Proxy) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	p.host = &writer{w: out}
-	if err := p.cfg.Gate.Bind(toolList{p}); err != nil {
+	if err := p.cfg.Gate.Bind(&toolList{p}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -374,23 +375,28 @@ func (p *Proxy) initialize(ctx context.Context, m *message) {
 	var params struct {
 		ProtocolVersion string `json:"protocolVersion"`
 		Capabilities    struct {
-			Elicitation *map[string]json.RawMessage `json:"elicitation"`
+			Elicitation  *map[string]json.RawMessage `json:"elicitation"`
+			Extensions   map[string]any              `json:"extensions"`
+			Experimental map[string]any              `json:"experimental"`
 		} `json:"capabilities"`
 	}
 	_ = json.Unmarshal(m.Params, &params)
-	client := Client{}
-	if e := params.Capabilities.Elicitation; e != nil {
-		client.Elicitation = ElicitForm
-		if _, ok := (*e)["url"]; ok {
-			client.Elicitation = ElicitURL
-		}
+	e := params.Capabilities.Elicitation
+	url := false
+	if e != nil {
+		_, url = (*e)["url"]
+	}
+	client := sdk.Client{
+		Elicitation:              sdk.ElicitationSupportOf(e != nil, url),
+		ClientIDMetadataDocument: sdk.ClientIDMetadataDocumentOf(params.Capabilities.Extensions, params.Capabilities.Experimental),
 	}
 	p.mu.Lock()
 	p.initParams, p.client = m.Params, client
+	shown := p.listed[ServerTools]
 	p.mu.Unlock()
 
 	token := p.current(ctx)
-	if p.cfg.Explicit && token == "" {
+	if token == "" && !shown {
 		_ = p.host.result(m.ID, map[string]any{
 			"protocolVersion": negotiate(params.ProtocolVersion),
 			"capabilities":    map[string]any{"tools": map[string]any{"listChanged": true}},
@@ -405,7 +411,7 @@ func (p *Proxy) initialize(ctx context.Context, m *message) {
 	}
 	p.release(c)
 	result := c.initResult
-	if p.cfg.Explicit {
+	if len(p.cfg.Gate.AuthTools()) > 0 {
 		result = withListChanged(result)
 	}
 	_ = p.host.write(&message{ID: m.ID, Result: result})
@@ -426,7 +432,7 @@ func negotiate(v string) string {
 }
 
 // withListChanged sets capabilities.tools.listChanged in an initialize
-// result: explicit mode changes the tool list whatever the server does.
+// result: the gate changes the tool list whatever the server does.
 func withListChanged(result json.RawMessage) json.RawMessage {
 	var r map[string]any
 	if json.Unmarshal(result, &r) != nil {
@@ -495,8 +501,7 @@ func (p *Proxy) ensure(ctx context.Context, token string) (*child, error) {
 	return nc, nil
 }
 
-// stopChild stops the current run, after draining it (explicit mode's
-// logout).
+// stopChild stops the current run, after draining it (a logout).
 func (p *Proxy) stopChild() {
 	p.life.Lock()
 	defer p.life.Unlock()
@@ -509,47 +514,51 @@ func (p *Proxy) stopChild() {
 	}
 }
 
-// toolList is the ToolList the gate drives in explicit mode.
+// toolList is the sdk.ToolList the gate drives.
 type toolList struct{ p *Proxy }
 
-// ShowTools lists the wrapped server's tools. The list_changed goes out at
-// once; the server starts in the background and the host's next
-// tools/list waits for it.
-func (l toolList) ShowTools() {
-	p := l.p
-	p.mu.Lock()
-	was := p.shown
-	p.shown = true
-	p.mu.Unlock()
-	if was || !p.cfg.Explicit {
-		return
-	}
-	_ = p.host.notify("notifications/tools/list_changed", struct{}{})
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout)
-		defer cancel()
-		if tok := p.current(ctx); tok != "" {
-			if c, err := p.ensure(ctx, tok); err == nil {
-				p.release(c)
-			} else {
-				p.log.Warn("wrap: starting the wrapped server after the login", "err", err)
-			}
-		}
-	}()
-}
+var (
+	_ sdk.ToolList = (*toolList)(nil)
+	_ sdk.Peer     = hostPeer{}
+)
 
-// HideTools unlists the wrapped server's tools and stops it.
-func (l toolList) HideTools() {
+// ChangeTools lists and unlists tools: ServerTools stands for all of the
+// wrapped server's. Once the host has initialized it writes one
+// notifications/tools/list_changed for the change. Unlisting the server's
+// tools (a logout) stops it; listing them with a token known starts it in
+// the background, and the host's next tools/list waits for it.
+func (l *toolList) ChangeTools(show, hide []string) int {
 	p := l.p
 	p.mu.Lock()
-	was := p.shown
-	p.shown = false
+	for _, n := range show {
+		p.listed[n] = true
+	}
+	for _, n := range hide {
+		delete(p.listed, n)
+	}
+	notify := p.hostInitialized && p.host != nil
 	p.mu.Unlock()
-	if !was || !p.cfg.Explicit {
-		return
+	switch {
+	case slices.Contains(hide, ServerTools):
+		go p.stopChild()
+	case slices.Contains(show, ServerTools):
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout)
+			defer cancel()
+			if tok := p.current(ctx); tok != "" {
+				if c, err := p.ensure(ctx, tok); err == nil {
+					p.release(c)
+				} else {
+					p.log.Warn("wrap: starting the wrapped server after the login", "err", err)
+				}
+			}
+		}()
+	}
+	if !notify || len(show)+len(hide) == 0 {
+		return 0
 	}
 	_ = p.host.notify("notifications/tools/list_changed", struct{}{})
-	go p.stopChild()
+	return 1
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/sdk"
 	"github.com/mcpauth/mcpauth/wrap"
 )
 
@@ -28,7 +29,7 @@ type testGate struct {
 	token    string
 	next     string
 	explicit bool
-	list     wrap.ToolList
+	list     sdk.ToolList
 	elicited int
 	answers  []string
 }
@@ -45,7 +46,7 @@ func (g *testGate) Current(context.Context) (string, error) {
 	return g.token, nil
 }
 
-func (g *testGate) login(req *wrap.Request) (string, *wrap.Result) {
+func (g *testGate) login(req *sdk.Request) (string, *sdk.Result) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.token != "" {
@@ -53,49 +54,58 @@ func (g *testGate) login(req *wrap.Request) (string, *wrap.Result) {
 	}
 	if req.Answer == nil {
 		g.elicited++
-		return "", &wrap.Result{Input: &wrap.Elicitation{Mode: "url", URL: "https://op.example/device", Message: "Enter BCDF-GHJK", ElicitationID: "elicit-1"}, RequestState: "state-1"}
+		return "", &sdk.Result{Input: &sdk.Elicitation{Mode: "url", URL: "https://op.example/device", Message: "Enter BCDF-GHJK", ElicitationID: "elicit-1"}, RequestState: "state-1"}
 	}
 	g.answers = append(g.answers, req.Answer.Action+"/"+req.RequestState)
 	if req.Answer.Action != "accept" {
-		return "", &wrap.Result{Text: "the login was declined; the tool did not run", IsError: true}
+		return "", &sdk.Result{Text: "the login was declined; the tool did not run", IsError: true}
 	}
 	g.token = g.next
 	return g.token, nil
 }
 
-func (g *testGate) Call(ctx context.Context, req *wrap.Request, run func(context.Context, string) error) *wrap.Result {
+func (g *testGate) Call(ctx context.Context, req *sdk.Request, run func(context.Context, string) error) *sdk.Result {
 	tok, res := g.login(req)
 	if res != nil {
 		return res
 	}
 	if err := run(ctx, tok); err != nil {
-		return &wrap.Result{Text: err.Error(), IsError: true}
+		return &sdk.Result{Text: err.Error(), IsError: true}
 	}
 	return nil
 }
 
-func (g *testGate) AuthTools() []wrap.AuthTool {
+func (g *testGate) AuthTools() []sdk.AuthTool {
 	if !g.explicit {
 		return nil
 	}
-	return []wrap.AuthTool{{Name: "auth_login", Description: "log in"}}
+	return []sdk.AuthTool{{Name: "auth_login", Description: "log in"}}
 }
 
-func (g *testGate) CallAuthTool(ctx context.Context, name string, req *wrap.Request, args map[string]any) *wrap.Result {
+// CallAuthTool is auth_login: the login, then the server's tools listed,
+// as sdk's explicit mode does.
+func (g *testGate) CallAuthTool(ctx context.Context, name string, req *sdk.Request, args map[string]any) *sdk.Result {
 	if _, res := g.login(req); res != nil {
 		return res
 	}
 	g.mu.Lock()
 	l := g.list
 	g.mu.Unlock()
-	l.ShowTools()
-	return &wrap.Result{Text: "logged in"}
+	l.ChangeTools([]string{wrap.ServerTools}, nil)
+	return &sdk.Result{Text: "logged in"}
 }
 
-func (g *testGate) Bind(l wrap.ToolList) error {
+// Bind lists the server's tools at once in lazy mode, auth_login only in
+// explicit mode.
+func (g *testGate) Bind(l sdk.ToolList) error {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	g.list = l
+	g.mu.Unlock()
+	if g.explicit {
+		l.ChangeTools([]string{"auth_login"}, nil)
+	} else {
+		l.ChangeTools([]string{wrap.ServerTools}, nil)
+	}
 	return nil
 }
 
@@ -130,7 +140,7 @@ func childLog(t *testing.T, path string) []string {
 func TestWrapLazyLoginRestartAndIDs(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "child.log")
 	g := &testGate{next: "tok-A"}
-	h := startProxy(t, g, false, "CHILD_LOG="+logPath)
+	h := startProxy(t, g, "CHILD_LOG="+logPath)
 
 	init := h.initialize()
 	if info, _ := init["serverInfo"].(map[string]any); info["name"] != "childserver" || info["version"] != "1.2.3" {
@@ -219,7 +229,7 @@ func TestWrapLazyLoginRestartAndIDs(t *testing.T) {
 func TestWrapDecline(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "child.log")
 	g := &testGate{next: "tok-A"}
-	h := startProxy(t, g, false, "CHILD_LOG="+logPath)
+	h := startProxy(t, g, "CHILD_LOG="+logPath)
 	h.initialize()
 	h.call(`1`, "tools/list", nil)
 	call := h.start(`2`, "tools/call", map[string]any{"name": "whoami"})
@@ -243,7 +253,7 @@ func TestWrapDecline(t *testing.T) {
 // call a clear error; the next call starts it again.
 func TestWrapChildExitsMidCall(t *testing.T) {
 	g := &testGate{token: "tok-A"}
-	h := startProxy(t, g, false)
+	h := startProxy(t, g)
 	h.initialize()
 	before := text(h.call(`1`, "tools/call", map[string]any{"name": "whoami"}))
 	died := h.call(`2`, "tools/call", map[string]any{"name": "exit"})
@@ -265,7 +275,7 @@ func TestWrapChildExitsMidCall(t *testing.T) {
 // other notifications from the host reach the server.
 func TestWrapCancelAndHostNotifications(t *testing.T) {
 	g := &testGate{token: "tok-A"}
-	h := startProxy(t, g, false)
+	h := startProxy(t, g)
 	h.initialize()
 	blocked := h.start(`"b"`, "tools/call", map[string]any{"name": "block"})
 	// Cancel only once the call runs in the server.
@@ -301,7 +311,7 @@ func waitCounts(t *testing.T, h *rawHost, want, what string) {
 func TestWrapExplicit(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "child.log")
 	g := &testGate{next: "tok-A", explicit: true}
-	h := startProxy(t, g, true, "CHILD_LOG="+logPath)
+	h := startProxy(t, g, "CHILD_LOG="+logPath)
 	init := h.initialize()
 	if caps, _ := init["capabilities"].(map[string]any); caps["tools"] == nil {
 		t.Errorf("capabilities %v lack tools", init["capabilities"])
