@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/mcpauth/mcpauth/drivers/gitlab"
+	"github.com/mcpauth/mcpauth/registry"
+	"github.com/mcpauth/mcpauth/sdk"
+	"github.com/mcpauth/mcpauth/wrap"
+)
+
+const wrapSynopsis = "wrap [--config FILE] --provider NAME --env VAR [--env-format 'Bearer {token}'] [--mode lazy|explicit] -- COMMAND [ARGS...]\n\n" +
+	"Runs COMMAND, an MCP server that reads a personal access token from the variable VAR,\n" +
+	"behind a stdio proxy that logs in to the provider NAME (from the config file) through\n" +
+	"the MCP client and starts COMMAND with the OAuth token in VAR, restarting it when the\n" +
+	"token changes. Put it in the host's config in place of the server's command. The\n" +
+	"token goes only into COMMAND's environment. See docs/wrap.md."
+
+// gitlabAPIURLVar is the variable server-gitlab reads its API root from.
+const gitlabAPIURLVar = "GITLAB_API_URL"
+
+func runWrap(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("wrap", wrapSynopsis, stderr)
+	cfgPath := fs.String("config", "", "config file (default: $MCPAUTH_CONFIG, then the user config directory)")
+	name := fs.String("provider", "", "the provider to log in to, by its name in the config file")
+	envName := fs.String("env", "", "the variable the wrapped server reads its token from, e.g. GITLAB_PERSONAL_ACCESS_TOKEN")
+	format := fs.String("env-format", "{token}", "the variable's value; {token} stands for the token")
+	mode := fs.String("mode", "", "lazy (log in at the first tool call) or explicit (auth_login first); default: the config file's, else lazy")
+	verbose := fs.Bool("v", false, "verbose logs")
+	sep := slices.Index(args, "--")
+	if sep < 0 {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "no command to wrap: put the server's command after --, e.g. -- npx -y @modelcontextprotocol/server-gitlab")
+		fs.Usage()
+		return errUsage
+	}
+	if err := parse(fs, args[:sep]); err != nil {
+		return err
+	}
+	command := args[sep+1:]
+	m, problem := wrapUsageProblem(command, *name, *envName, *format, *mode)
+	if problem != "" {
+		fmt.Fprintln(stderr, problem)
+		fs.Usage()
+		return errUsage
+	}
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: *cfgPath, Mode: m, Logger: logger, ServerName: "the wrapped " + command[0] + " server"})
+	if err != nil {
+		return err
+	}
+	defer auth.Close()
+	gate, err := wrap.NewGate(auth, sdk.Need(*name))
+	if err != nil {
+		return err
+	}
+	environ := os.Environ()
+	if api := gitlabAPIURL(auth.Providers(), *name); api != "" && !hasEnv(environ, gitlabAPIURLVar) {
+		// server-gitlab defaults to gitlab.com: point it at the instance
+		// the token is for.
+		environ = append(environ, gitlabAPIURLVar+"="+api)
+		logger.Info("mcpauth wrap: "+gitlabAPIURLVar+" set for the wrapped server", "value", api)
+	}
+	p, err := wrap.New(wrap.Config{
+		Command: command, Env: *envName, EnvFormat: *format, Gate: gate, Logger: logger,
+		Environ: environ, ServerName: "mcpauth-wrap", ServerVersion: currentVersion(),
+	})
+	if err != nil {
+		return err
+	}
+	in, out, err := auth.Stdio()
+	if err != nil {
+		return err
+	}
+	return p.Serve(ctx, in, out)
+}
+
+// wrapUsageProblem checks wrap's flags; the problem names the flag.
+func wrapUsageProblem(command []string, name, envName, format, mode string) (sdk.Mode, string) {
+	m, modeErr := sdk.ParseMode(mode)
+	switch {
+	case len(command) == 0 || command[0] == "":
+		return m, "no command to wrap after --"
+	case name == "":
+		return m, "--provider is required: the provider to log in to, by its name in the config file"
+	case envName == "":
+		return m, "--env is required: the variable the wrapped server reads its token from"
+	case modeErr != nil:
+		return m, "--mode: " + strings.TrimPrefix(modeErr.Error(), "mcpauth: ")
+	}
+	if err := wrap.CheckEnvName(envName); err != nil {
+		return m, "--env: " + strings.TrimPrefix(err.Error(), "wrap: ")
+	}
+	if err := wrap.CheckEnvFormat(format); err != nil {
+		return m, "--env-format: " + strings.TrimPrefix(err.Error(), "wrap: ")
+	}
+	return m, ""
+}
+
+// gitlabAPIURL is the REST API root of the provider name when its driver
+// is GitLab's, else "".
+func gitlabAPIURL(providers []*registry.Provider, name string) string {
+	for _, p := range providers {
+		if p.Name != name {
+			continue
+		}
+		if d, ok := p.Driver.(interface{ APIURL() string }); ok {
+			return d.APIURL()
+		}
+		if p.Provider.Driver == gitlab.Name || gitlab.Claims(p.Issuer) {
+			if d, err := gitlab.New(gitlab.Config{Issuer: p.Issuer, ClientID: p.ClientID}); err == nil {
+				return d.APIURL()
+			}
+		}
+	}
+	return ""
+}
+
+func hasEnv(environ []string, name string) bool {
+	return slices.ContainsFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
+}
