@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -58,7 +59,7 @@ func runWrap(ctx context.Context, args []string, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: *cfgPath, Mode: m, Logger: logger, ServerName: "the wrapped " + command[0] + " server"})
+	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: *cfgPath, Mode: m, Logger: logger, ServerName: "the wrapped " + serverName(command) + " server"})
 	if err != nil {
 		return err
 	}
@@ -86,6 +87,22 @@ func runWrap(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return p.Serve(ctx, in, out)
+}
+
+// serverName names the wrapped server in messages to the user: the
+// package a launcher runs (npx -y @modelcontextprotocol/server-gitlab →
+// server-gitlab), else the program.
+func serverName(command []string) string {
+	name := filepath.Base(command[0])
+	switch name {
+	case "npx", "node", "bunx", "deno", "uvx", "python", "python3", "docker":
+		for i := len(command) - 1; i > 0; i-- {
+			if a := command[i]; !strings.HasPrefix(a, "-") {
+				return strings.TrimSuffix(filepath.Base(a), filepath.Ext(a))
+			}
+		}
+	}
+	return name
 }
 
 // wrapUsageProblem checks wrap's flags; the problem names the flag.
@@ -121,7 +138,9 @@ func gitlabAPIURL(providers []*registry.Provider, name string) string {
 			return d.APIURL()
 		}
 		if p.Provider.Driver == gitlab.Name || gitlab.Claims(p.Issuer) {
-			if d, err := gitlab.New(gitlab.Config{Issuer: p.Issuer, ClientID: p.ClientID}); err == nil {
+			// The driver runs in a subprocess by default: ask a local one,
+			// configured the same way.
+			if d, err := gitlab.New(gitlab.Config{Issuer: p.Issuer, ClientID: p.ClientID, APIURL: p.Options["api_url"]}); err == nil {
 				return d.APIURL()
 			}
 		}
