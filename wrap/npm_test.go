@@ -13,6 +13,8 @@ import (
 
 	"github.com/mcpauth/mcpauth/internal/optest/gitlabapi"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
+	"github.com/mcpauth/mcpauth/sdk"
+	"github.com/mcpauth/mcpauth/wrap"
 )
 
 // npmServer returns the command running an npm MCP server from the
@@ -86,6 +88,93 @@ func TestWrapGitLabServerPlumbing(t *testing.T) {
 			}
 			if strings.Contains(h.stderr.String(), tc.token) {
 				t.Errorf("the token is in the proxy's or the server's stderr")
+			}
+		})
+	}
+}
+
+// TestWrapGitHubNothingBeforeLogin wraps the real npm server-github, which
+// starts without a token and would call api.github.com unauthenticated,
+// behind the real login core (sdk.Auth against the embedded OP). Its
+// stdin is teed to a file: before a login, no tools/call (nor anything
+// else that makes it call the API) reaches it, whatever the client can
+// show; in explicit mode it does not even start.
+func TestWrapGitHubNothingBeforeLogin(t *testing.T) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	node := npmServer(t, "server-github")
+	noElicitation := map[string]any{}
+	urlElicitation := map[string]any{"elicitation": map[string]any{"url": map[string]any{}}}
+	for _, tc := range []struct {
+		name, mode string
+		caps       map[string]any
+		answer     string // to the elicitation; "" when none is expected
+		want       string // in the call's answer
+	}{
+		{"lazy/url-declined", "lazy", urlElicitation, "decline", "declined"},
+		{"lazy/no-elicitation", "lazy", noElicitation, "", "/device"},
+		{"explicit/url-cancelled", "explicit", urlElicitation, "cancel", "declined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := zitadelop.Start(t, zitadelop.Options{})
+			dir := t.TempDir()
+			stdinLog := filepath.Join(dir, "server-stdin")
+			cfg := filepath.Join(dir, "mcpauth.yaml")
+			if err := os.WriteFile(cfg, []byte(`mode: `+tc.mode+`
+providers:
+  - name: github
+    driver: oidc
+    isolation: in-process
+    issuer: `+op.Issuer+`
+    client_id: `+op.ClientID+`
+    scopes: [openid, offline_access]
+    grant: device
+`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var logs syncBuffer
+			auth, err := sdk.New(context.Background(), sdk.Options{ConfigFile: cfg, Environ: []string{}, Logger: newLogger(&logs), ServerName: "server-github", QuietWait: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(auth.Close)
+			gate, err := wrap.NewGate(auth, sdk.Need("github"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shell := []string{"/bin/sh", "-c", `tee "$STDIN_LOG" | exec "$0" "$1"`, node[0], node[1]}
+			h := startProxyCmd(t, gate, shell, "GITHUB_PERSONAL_ACCESS_TOKEN", "STDIN_LOG="+stdinLog)
+			r := h.call(`"init"`, "initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": tc.caps, "clientInfo": map[string]any{"name": "rawhost", "version": "1"}})
+			if r.Error != nil {
+				t.Fatalf("initialize: %s", r.Error.Message)
+			}
+			h.notify("notifications/initialized", nil)
+			names := toolNames(t, h.call(`1`, "tools/list", nil))
+			if tc.mode == "lazy" != slices.Contains(names, "search_repositories") {
+				t.Errorf("%s mode lists %v", tc.mode, names)
+			}
+			call := h.start(`2`, "tools/call", map[string]any{"name": "search_repositories", "arguments": map[string]any{"query": "mcpauth"}})
+			if tc.answer != "" {
+				e := h.request("elicitation/create")
+				h.reply(e.ID, map[string]any{"action": tc.answer})
+			}
+			got := text(h.wait(call, "search_repositories"))
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "GitHub") && strings.Contains(got, "API") {
+				t.Errorf("search_repositories before a login = %q, want mcpauth's answer containing %q", got, tc.want)
+			}
+			sent, err := os.ReadFile(stdinLog)
+			switch {
+			case tc.mode == "explicit" && !os.IsNotExist(err):
+				t.Errorf("server-github started before the login in explicit mode; it got:\n%s", sent)
+			case tc.mode == "lazy" && !strings.Contains(string(sent), `"method":"tools/list"`):
+				t.Errorf("the tee saw no tools/list (%v): the check below would prove nothing:\n%s", err, sent)
+			}
+			for _, method := range []string{"tools/call", "resources/", "prompts/get", "completion/"} {
+				if strings.Contains(string(sent), `"method":"`+method) {
+					t.Errorf("server-github received %s before any login:\n%s", method, sent)
+				}
+			}
+			if t.Failed() {
+				t.Logf("mcpauth log:\n%s", logs.String())
 			}
 		})
 	}
