@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,11 @@ import (
 
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 )
+
+// testSDK is the MCP SDK the test server serves with (its -sdk flag, through
+// MCPAUTH_SDK): MCPAUTH_TEST_SDK, default mcp-go. scripts/test runs this
+// package's suite once per adapter.
+var testSDK = cmp.Or(os.Getenv("MCPAUTH_TEST_SDK"), "mcp-go")
 
 // Binaries built once per test binary by TestMain.
 var (
@@ -123,7 +129,7 @@ outer:
 	}
 	// No session bus: a store never reaches the user's own keychain (a
 	// test that wants one passes a private Secret Service's address).
-	out = append(out, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1",
+	out = append(out, "MCPAUTH_SDK="+testSDK, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1",
 		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(h.tmp, "no-session-bus"))
 	return append(out, extra...)
 }
