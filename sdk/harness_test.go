@@ -172,6 +172,7 @@ func approve(t testing.TB, op *zitadelop.OP, e elicitation) string {
 // the OP's userinfo endpoint and records every token it receives.
 //
 //	GET  /read   200 for any valid token
+//	GET  /user/repos  a GitHub-shaped repository list owned by the token's subject
 //	POST /write  403 insufficient_scope scope="email" unless the token has the email scope
 //	POST /never  403 insufficient_scope scope="email", always
 type testAPI struct {
@@ -209,6 +210,9 @@ func (a *testAPI) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/read":
 		fmt.Fprintf(w, "read ok for %s", claims["sub"])
+	case r.Method == http.MethodGet && r.URL.Path == "/user/repos":
+		// GitHub's shape, for the example servers.
+		json.NewEncoder(w).Encode([]map[string]any{{"full_name": fmt.Sprint(claims["sub"], "/demo")}})
 	case r.Method == http.MethodPost && (r.URL.Path == "/write" || r.URL.Path == "/never"):
 		if claims["email"] == nil || r.URL.Path == "/never" {
 			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="email", error_description="writing needs the email scope"`)
