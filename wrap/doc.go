@@ -5,19 +5,24 @@
 // server; the proxy starts the server with the OAuth token in the variable
 // it reads and restarts it when the token changes.
 //
+//	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: cfg})
+//	gate, err := wrap.NewGate(auth, sdk.Need("gitlab"))
 //	p, err := wrap.New(wrap.Config{
 //		Command: []string{"npx", "-y", "@modelcontextprotocol/server-gitlab"},
 //		Env:     "GITLAB_PERSONAL_ACCESS_TOKEN",
-//		Gate:    gate, // mcpauth's login core
+//		Gate:    gate,
 //	})
-//	err = p.Serve(ctx, stdin, stdout)
+//	in, out, err := auth.Stdio()
+//	err = p.Serve(ctx, in, out)
 //
-// The proxy is an adapter of mcpauth's transport-neutral core (Gate) for raw
-// JSON-RPC, next to the adapters for mcp-go and go-sdk: a tools/call reaches
-// the server only through Gate.Call, once a token exists; until then the
-// host gets what the core answers (a URL elicitation for 2025-11-25 clients,
-// turned by the proxy into an elicitation/create request; an input_required
-// result for 2026-07-28 ones; a link in a tool result otherwise).
+// The proxy is the third adapter of mcpauth's transport-neutral core
+// (package sdk), for raw JSON-RPC, next to sdk/mcpgo and sdk/gosdk: a
+// tools/call reaches the server only through sdk.Auth.Call, once a token
+// exists; until then the host gets what the core answers (a URL
+// elicitation, which the proxy sends to a 2025-11-25 host as
+// elicitation/create before calling the core again with the answer; a
+// form; a link in a tool result). The core lists the server's tools as one
+// protected name, ServerTools, and the auth tools, through sdk.ToolList.
 //
 // # The wrapped server's runs
 //
@@ -28,16 +33,17 @@
 //     the variable, so the host can list its tools; only initialize, ping
 //     and tools/list reach such a run. The first tools/call logs in, and
 //     the server restarts with the token before the call is forwarded.
-//   - Explicit mode without a token: the proxy answers initialize itself
-//     (tools, with listChanged) and lists the Gate's AuthTools; the server
-//     starts once the Gate shows the tools (ToolList), and
-//     notifications/tools/list_changed tells the host.
-//   - Before forwarding a request the proxy asks the Gate for the current
-//     token; a different one (refresh, step-up) restarts the server between
-//     calls: requests in flight are answered first (bounded by
-//     Config.DrainTimeout), then the new run gets the host's initialize and
-//     notifications/initialized replayed. The host's session and IDs are
-//     untouched.
+//   - Explicit mode without a token: the core does not list ServerTools;
+//     the proxy answers initialize itself (tools, with listChanged) and
+//     lists the auth tools. Once the core lists ServerTools (after
+//     auth_login) the server starts, and notifications/tools/list_changed
+//     reaches the host before auth_login's result.
+//   - Every tools/call runs with the token the core hands it (refreshed
+//     when due); a different one than the run has (refresh, step-up)
+//     restarts the server between calls: requests in flight are answered
+//     first (bounded by Config.DrainTimeout), then the new run gets the
+//     host's initialize and notifications/initialized replayed. The host's
+//     session and IDs are untouched.
 //   - A run that exits fails the requests in flight at it with a JSON-RPC
 //     error saying so; the next request starts a new run, and the log says why.
 //
@@ -63,6 +69,8 @@
 // readable by the same user (and root), as is the memory of any process;
 // see docs/wrap.md for the limits.
 //
-// MCP specification: basic/transports (stdio), basic/lifecycle
-// (initialize), basic/utilities/cancellation, client/elicitation.
+// Hosts speaking MCP 2026-07-28 without an initialize handshake are not
+// handled yet. MCP specification: basic/transports (stdio),
+// basic/lifecycle (initialize), basic/utilities/cancellation,
+// client/elicitation.
 package wrap

@@ -26,57 +26,84 @@ const wrapSynopsis = "wrap [--config FILE] --provider NAME --env VAR [--env-form
 // gitlabAPIURLVar is the variable server-gitlab reads its API root from.
 const gitlabAPIURLVar = "GITLAB_API_URL"
 
-func runWrap(ctx context.Context, args []string, stderr io.Writer) error {
+// wrapArgs are wrap's flags and the command after --.
+type wrapArgs struct {
+	config, provider, env, format string
+	mode                          sdk.Mode
+	verbose                       bool
+	command                       []string
+}
+
+// parseWrapArgs reads wrap's command line; a usage error is printed to
+// stderr and returned as errUsage.
+func parseWrapArgs(args []string, stderr io.Writer) (*wrapArgs, error) {
 	fs := newFlagSet("wrap", wrapSynopsis, stderr)
-	cfgPath := fs.String("config", "", "config file (default: $MCPAUTH_CONFIG, then the user config directory)")
-	name := fs.String("provider", "", "the provider to log in to, by its name in the config file")
-	envName := fs.String("env", "", "the variable the wrapped server reads its token from, e.g. GITLAB_PERSONAL_ACCESS_TOKEN")
-	format := fs.String("env-format", "{token}", "the variable's value; {token} stands for the token")
+	w := &wrapArgs{}
+	fs.StringVar(&w.config, "config", "", "config file (default: $MCPAUTH_CONFIG, then the user config directory)")
+	fs.StringVar(&w.provider, "provider", "", "the provider to log in to, by its name in the config file")
+	fs.StringVar(&w.env, "env", "", "the variable the wrapped server reads its token from, e.g. GITLAB_PERSONAL_ACCESS_TOKEN")
+	fs.StringVar(&w.format, "env-format", "{token}", "the variable's value; {token} stands for the token")
 	mode := fs.String("mode", "", "lazy (log in at the first tool call) or explicit (auth_login first); default: the config file's, else lazy")
-	verbose := fs.Bool("v", false, "verbose logs")
+	fs.BoolVar(&w.verbose, "v", false, "verbose logs")
 	sep := slices.Index(args, "--")
 	if sep < 0 {
 		if err := parse(fs, args); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintln(stderr, "no command to wrap: put the server's command after --, e.g. -- npx -y @modelcontextprotocol/server-gitlab")
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
 	if err := parse(fs, args[:sep]); err != nil {
-		return err
+		return nil, err
 	}
-	command := args[sep+1:]
-	m, problem := wrapUsageProblem(command, *name, *envName, *format, *mode)
+	w.command = args[sep+1:]
+	m, problem := wrapUsageProblem(w.command, w.provider, w.env, w.format, *mode)
 	if problem != "" {
 		fmt.Fprintln(stderr, problem)
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
+	w.mode = m
+	return w, nil
+}
 
+func runWrap(ctx context.Context, args []string, stderr io.Writer) error {
+	w, err := parseWrapArgs(args, stderr)
+	if err != nil {
+		return err
+	}
 	level := slog.LevelInfo
-	if *verbose {
+	if w.verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: *cfgPath, Mode: m, Logger: logger, ServerName: "the wrapped " + serverName(command) + " server"})
+	auth, err := sdk.New(ctx, sdk.Options{ConfigFile: w.config, Mode: w.mode, Logger: logger, ServerName: "the wrapped " + serverName(w.command) + " server"})
 	if err != nil {
 		return err
 	}
 	defer auth.Close()
-	gate, err := wrap.NewGate(auth, sdk.Need(*name))
+	var names []string
+	for _, p := range auth.Providers() {
+		names = append(names, p.Name)
+	}
+	if !slices.Contains(names, w.provider) {
+		fmt.Fprintf(stderr, "--provider %q: no such provider in the configuration; configured: %s\n", w.provider, strings.Join(names, ", "))
+		return errUsage
+	}
+	gate, err := wrap.NewGate(auth, sdk.Need(w.provider))
 	if err != nil {
 		return err
 	}
 	environ := os.Environ()
-	if api := gitlabAPIURL(auth.Providers(), *name); api != "" && !hasEnv(environ, gitlabAPIURLVar) {
+	if api := gitlabAPIURL(auth.Providers(), w.provider); api != "" && !hasEnv(environ, gitlabAPIURLVar) {
 		// server-gitlab defaults to gitlab.com: point it at the instance
 		// the token is for.
 		environ = append(environ, gitlabAPIURLVar+"="+api)
 		logger.Info("mcpauth wrap: "+gitlabAPIURLVar+" set for the wrapped server", "value", api)
 	}
 	p, err := wrap.New(wrap.Config{
-		Command: command, Env: *envName, EnvFormat: *format, Gate: gate, Logger: logger,
+		Command: w.command, Env: w.env, EnvFormat: w.format, Gate: gate, Logger: logger,
 		Environ: environ, ServerName: "mcpauth-wrap", ServerVersion: currentVersion(),
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauth/mcpauth/config"
 	"github.com/mcpauth/mcpauth/internal/optest/gitlabapi"
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 )
@@ -37,6 +39,8 @@ func TestWrapUsage(t *testing.T) {
 		{[]string{"--provider", "gitlab", "--env", "T", "--env-format", "Bearer token", "--", "srv"}, "--env-format: env format \"Bearer token\": want {token} exactly once"},
 		{[]string{"--provider", "gitlab", "--env", "T", "--mode", "lazzy", "--", "srv"}, "--mode: mode \"lazzy\""},
 		{[]string{"--provder", "gitlab", "--", "srv"}, "flag provided but not defined: -provder"},
+		{[]string{"--config", writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), "providers:\n  - name: gitlab\n    issuer: https://gitlab.com\n    client_id: abc\n"),
+			"--provider", "gitlb", "--env", "T", "--", "srv"}, `--provider "gitlb": no such provider in the configuration; configured: gitlab`},
 	} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"wrap"}, tc.args...), &stderr)
@@ -333,4 +337,43 @@ func (s *syncBuf) Bytes() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return bytes.Clone(s.b.Bytes())
+}
+
+// TestWrapDocSnippets checks docs/wrap.md: every YAML block is a valid
+// config file, and every host config entry runs mcpauth wrap with flags
+// parseWrapArgs accepts.
+func TestWrapDocSnippets(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "wrap.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yamls := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1)
+	for i, m := range yamls {
+		if _, err := config.Parse(fmt.Sprintf("docs/wrap.md YAML block %d", i+1), m[1]); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	jsons := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllSubmatch(doc, -1)
+	for i, m := range jsons {
+		var entry map[string]struct {
+			Command string   `json:"command"`
+			Args    []string `json:"args"`
+		}
+		if err := json.Unmarshal([]byte("{"+string(m[1])+"}"), &entry); err != nil {
+			t.Errorf("docs/wrap.md JSON block %d: %v", i+1, err)
+			continue
+		}
+		for name, e := range entry {
+			var stderr bytes.Buffer
+			if e.Command != "mcpauth" || len(e.Args) == 0 || e.Args[0] != "wrap" {
+				t.Errorf("docs/wrap.md %s: %s %v is not mcpauth wrap", name, e.Command, e.Args)
+			} else if _, err := parseWrapArgs(e.Args[1:], &stderr); err != nil {
+				t.Errorf("docs/wrap.md %s: %v\n%s", name, err, stderr.String())
+			}
+		}
+	}
+	if len(yamls) < 3 || len(jsons) < 3 {
+		t.Errorf("%d YAML and %d JSON blocks: the page should show GitLab, GitHub and a generic server", len(yamls), len(jsons))
+	}
 }
