@@ -17,7 +17,7 @@ const maxRounds = 10
 // callTool answers tools/call: the gate's own tools it answers itself;
 // every other call reaches the wrapped server only through Gate.Call, that
 // is once a token exists, on a run started with it.
-func (p *Proxy) callTool(ctx context.Context, m *message) {
+func (p *Proxy) callTool(ctx context.Context, m *message, modern bool) {
 	var params struct {
 		Name      string         `json:"name"`
 		Arguments map[string]any `json:"arguments"`
@@ -33,6 +33,10 @@ func (p *Proxy) callTool(ctx context.Context, m *message) {
 	req := &sdk.Request{Client: p.client, ProgressToken: params.Meta.ProgressToken, Peer: hostPeer{p}}
 	isAuthTool := p.listed[params.Name] && params.Name != ServerTools
 	p.mu.Unlock()
+	if modern {
+		req.Client = modernClient(m)
+		modernAnswer(req, m.Params)
+	}
 
 	if isAuthTool && slices.ContainsFunc(p.cfg.Gate.AuthTools(), func(t sdk.AuthTool) bool { return t.Name == params.Name }) {
 		p.gated(ctx, m, req, func(req *sdk.Request) (*sdk.Result, bool) {

@@ -69,8 +69,12 @@
 // readable by the same user (and root), as is the memory of any process;
 // see docs/wrap.md for the limits.
 //
-// Hosts speaking MCP 2026-07-28 without an initialize handshake are not
-// handled yet. MCP specification: basic/transports (stdio),
-// basic/lifecycle (initialize), basic/utilities/cancellation,
-// client/elicitation.
+// A host speaking MCP 2026-07-28 (no initialize; capabilities in each
+// request's _meta) gets the login as an input_required result; the proxy
+// does the handshake with the server for it, answers server/discover and
+// subscriptions/listen, and completes the server's results as that version
+// requires (modern.go).
+//
+// MCP specification: basic/transports (stdio), basic/lifecycle
+// (initialize), basic/utilities/cancellation, client/elicitation.
 package wrap

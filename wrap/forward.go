@@ -116,6 +116,12 @@ func (p *Proxy) fromChild(c *child, m *message) {
 		// ping): to the host under a proxy ID; the answer goes back to
 		// this run under its own ID.
 		p.mu.Lock()
+		if p.modernHost {
+			p.mu.Unlock()
+			_ = c.in.write(&message{ID: m.ID, Error: mustJSON(rpcError{Code: codeMethodNotFound,
+				Message: "mcpauth wrap: the host speaks MCP " + modernVersion + ", which has no requests from server to client"})})
+			return
+		}
 		p.next++
 		n := p.next
 		p.toHost[n] = &toHost{c: c, childID: m.ID}
@@ -138,7 +144,7 @@ func (p *Proxy) fromChild(c *child, m *message) {
 		params["requestId"] = proxyID(n)
 		_ = p.host.write(&message{Method: m.Method, Params: mustJSON(params)})
 	case m.isNotification():
-		if m.Method == "notifications/tools/list_changed" && !p.serverToolsListed() {
+		if m.Method == "notifications/tools/list_changed" && (!p.serverToolsListed() || !p.listChangedWanted()) {
 			return
 		}
 		_ = p.host.write(m)

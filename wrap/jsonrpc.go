@@ -113,10 +113,15 @@ func (r *reader) readLine() ([]byte, error) {
 type writer struct {
 	mu sync.Mutex
 	w  io.Writer
+	// fix, if set, may change a message before it is written.
+	fix func(*message)
 }
 
 func (w *writer) write(m *message) error {
 	m.JSONRPC = "2.0"
+	if w.fix != nil {
+		w.fix(m)
+	}
 	// Encoder, not Marshal: forwarded params keep their <, > and & as
 	// they came. Encode ends the line with the newline the transport needs.
 	var b bytes.Buffer

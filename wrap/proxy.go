@@ -87,6 +87,9 @@ type Proxy struct {
 	hostInitialized bool            // the host sent notifications/initialized
 	client          sdk.Client
 	listed          map[string]bool      // tools the gate listed (ServerTools, auth tools)
+	modernHost      bool                 // the host speaks MCP 2026-07-28 (see modern.go)
+	toolsListener   string               // its subscriptions/listen for tool list changes, by host ID
+	modernReqs      map[string]string    // its requests being handled: method by host ID
 	toChild         map[int64]*toChild   // requests sent to a run, by proxy ID
 	toHost          map[int64]*toHost    // requests sent to the host, by proxy ID
 	fromChildReq    map[childReq]int64   // a run's own request IDs → proxy IDs
@@ -159,7 +162,7 @@ func New(cfg Config) (*Proxy, error) {
 	return &Proxy{
 		cfg: cfg, log: cfg.Logger,
 		toChild: map[int64]*toChild{}, toHost: map[int64]*toHost{},
-		fromChildReq: map[childReq]int64{}, hostCalls: map[string]*hostCall{}, listed: map[string]bool{},
+		fromChildReq: map[childReq]int64{}, hostCalls: map[string]*hostCall{}, listed: map[string]bool{}, modernReqs: map[string]string{},
 	}, nil
 }
 
@@ -189,7 +192,7 @@ func CheckEnvFormat(format string) error {
 // the host closes in or ctx ends; it then stops the server. Every message
 // written to out is one line of JSON-RPC.
 func (p *Proxy) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
-	p.host = &writer{w: out}
+	p.host = &writer{w: out, fix: p.withResultType}
 	if err := p.cfg.Gate.Bind(&toolList{p}); err != nil {
 		return err
 	}
@@ -284,6 +287,7 @@ func (p *Proxy) fromHost(ctx context.Context, wg *sync.WaitGroup, m *message) {
 			defer func() {
 				p.mu.Lock()
 				delete(p.hostCalls, key)
+				delete(p.modernReqs, key)
 				p.mu.Unlock()
 				cancel(nil)
 			}()
@@ -299,13 +303,18 @@ func (p *Proxy) fromHost(ctx context.Context, wg *sync.WaitGroup, m *message) {
 }
 
 func (p *Proxy) handle(ctx context.Context, m *message) {
+	modern := p.modern(m)
 	switch m.Method {
+	case "server/discover":
+		p.discover(ctx, m)
+	case "subscriptions/listen":
+		p.listen(ctx, m)
 	case "ping":
 		_ = p.host.result(m.ID, struct{}{})
 	case "tools/list":
 		p.listTools(ctx, m)
 	case "tools/call":
-		p.callTool(ctx, m)
+		p.callTool(ctx, m, modern)
 	default:
 		p.forwardOther(ctx, m)
 	}
@@ -536,8 +545,8 @@ func (l *toolList) ChangeTools(show, hide []string) int {
 	for _, n := range hide {
 		delete(p.listed, n)
 	}
-	notify := p.hostInitialized && p.host != nil
 	p.mu.Unlock()
+	notify := p.host != nil && p.listChangedWanted()
 	switch {
 	case slices.Contains(hide, ServerTools):
 		go p.stopChild()

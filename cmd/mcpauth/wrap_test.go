@@ -52,10 +52,11 @@ func TestWrapUsage(t *testing.T) {
 
 // wrapSummary is what testdata/wrapclient/client.mjs prints.
 type wrapSummary struct {
-	ServerInfo   map[string]any    `json:"serverInfo"`
-	Results      map[string]string `json:"results"`
-	Events       []string          `json:"events"`
-	Elicitations []struct {
+	ServerInfo      map[string]any    `json:"serverInfo"`
+	ProtocolVersion string            `json:"protocolVersion"`
+	Results         map[string]string `json:"results"`
+	Events          []string          `json:"events"`
+	Elicitations    []struct {
 		Mode, URL, Message, ID string
 	} `json:"elicitations"`
 	ToolsBefore []string `json:"toolsBefore"`
@@ -85,13 +86,13 @@ func TestWrapGitLab(t *testing.T) {
 	}
 	bin := mcpauthBinary(t)
 	for _, tc := range []struct {
-		lib, scenario string
+		lib, version, scenario string
 	}{
-		{"sdk1", "lazy"}, {"client2", "lazy"},
-		{"sdk1", "explicit"}, {"client2", "explicit"},
-		{"sdk1", "decline"},
+		{"sdk1", "legacy", "lazy"}, {"client2", "legacy", "lazy"}, {"client2", "2026-07-28", "lazy"},
+		{"sdk1", "legacy", "explicit"}, {"client2", "legacy", "explicit"}, {"client2", "2026-07-28", "explicit"},
+		{"sdk1", "legacy", "decline"},
 	} {
-		t.Run(tc.lib+"/"+tc.scenario, func(t *testing.T) {
+		t.Run(tc.lib+"/"+tc.version+"/"+tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			// Lazy: access tokens live 6 s (valid for 3 s, half the
 			// lifetime), so a second search 4 s later needs a refresh.
@@ -129,7 +130,7 @@ func TestWrapGitLab(t *testing.T) {
 			env := wrapTestEnv(home, tmp, "MCPAUTH_TEST_STDOUT="+stdoutCopy)
 			spec, _ := json.Marshal(map[string]any{"command": "/bin/sh", "args": args, "env": envMap(env)})
 			cmd := exec.Command(node, filepath.Join("testdata", "wrapclient", "client.mjs"))
-			cmd.Env = append(os.Environ(), "MCPAUTH_TS_LIB="+tc.lib, "MCPAUTH_TS_SCENARIO="+tc.scenario,
+			cmd.Env = append(os.Environ(), "MCPAUTH_TS_LIB="+tc.lib, "MCPAUTH_TS_VERSION="+tc.version, "MCPAUTH_TS_SCENARIO="+tc.scenario,
 				"MCPAUTH_SERVER="+string(spec), "MCPAUTH_APPROVE_URL="+approver.URL,
 				"MCPAUTH_REFRESH_MS="+strconv.Itoa(int(refreshWait.Milliseconds())))
 			var stdout, stderr syncBuf
@@ -154,8 +155,11 @@ func TestWrapGitLab(t *testing.T) {
 
 			tokens := api.Bearers()
 			authorizations, starts := op.Requests(op.DevicePath()), strings.Count(stderr.String(), "wrap: started the wrapped server")
-			t.Logf("GitLab case %s/%s: %d device authorizations at the OP, %d token endpoint requests, %d starts of server-gitlab, %d distinct tokens at the API",
-				tc.lib, tc.scenario, authorizations, op.Requests(op.TokenPath()), starts, len(tokens))
+			if tc.lib == "client2" && got.ProtocolVersion != map[string]string{"legacy": got.ProtocolVersion, "2026-07-28": "2026-07-28"}[tc.version] {
+				t.Errorf("negotiated %q, want %s", got.ProtocolVersion, tc.version)
+			}
+			t.Logf("GitLab case %s/%s/%s: %d device authorizations at the OP, %d token endpoint requests, %d starts of server-gitlab, %d distinct tokens at the API",
+				tc.lib, tc.version, tc.scenario, authorizations, op.Requests(op.TokenPath()), starts, len(tokens))
 			found := `"path_with_namespace": "` + op.Username + `/infra"`
 			switch tc.scenario {
 			case "lazy":

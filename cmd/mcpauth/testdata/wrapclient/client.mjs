@@ -2,7 +2,8 @@
 // server-gitlab, for cmd/mcpauth/wrap_test.go.
 //
 // Environment:
-//   MCPAUTH_TS_LIB       sdk1 (@modelcontextprotocol/sdk 1.x) or client2 (@modelcontextprotocol/client 2.x, legacy negotiation)
+//   MCPAUTH_TS_LIB       sdk1 (@modelcontextprotocol/sdk 1.x) or client2 (@modelcontextprotocol/client 2.x)
+//   MCPAUTH_TS_VERSION   legacy, or 2026-07-28 (client2 only: versionNegotiation pin)
 //   MCPAUTH_TS_SCENARIO  lazy, explicit or decline
 //   MCPAUTH_SERVER       JSON {command, args, env} starting mcpauth wrap
 //   MCPAUTH_APPROVE_URL  the test's approval endpoint: POST the user code
@@ -13,6 +14,7 @@
 
 const lib = process.env.MCPAUTH_TS_LIB;
 const scenario = process.env.MCPAUTH_TS_SCENARIO;
+const version = process.env.MCPAUTH_TS_VERSION || 'legacy';
 const server = JSON.parse(process.env.MCPAUTH_SERVER);
 const approveURL = process.env.MCPAUTH_APPROVE_URL;
 const refreshMS = Number(process.env.MCPAUTH_REFRESH_MS || '0');
@@ -57,7 +59,12 @@ if (lib === 'sdk1') {
   client.setNotificationHandler(types.ToolListChangedNotificationSchema, () => {});
   client.setNotificationHandler(types.ElicitationCompleteNotificationSchema, (n) => events.push('complete:' + n.params.elicitationId));
 } else {
-  client = new Client({ name: 'mcpauth-wrap-test-client2', version: '2.0.0' }, { capabilities, versionNegotiation: { mode: 'legacy' } });
+  const mode = version === 'legacy' ? 'legacy' : { pin: version };
+  client = new Client({ name: 'mcpauth-wrap-test-client2', version: '2.0.0' }, {
+    capabilities,
+    versionNegotiation: { mode },
+    listChanged: { tools: { onChanged: (err, tools) => events.push(err ? 'tools_error' : 'tools_refetched:' + tools.length) } },
+  });
   client.setRequestHandler('elicitation/create', onElicit);
   client.setNotificationHandler('notifications/elicitation/complete', (n) => events.push('complete:' + n.params.elicitationId));
 }
