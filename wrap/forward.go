@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/mcpauth/mcpauth/sdk"
 )
 
 // errChildExited: the run a request went to exited before answering.
@@ -168,79 +166,5 @@ func (p *Proxy) forgetChild(c *child) {
 	p.mu.Unlock()
 	for _, n := range cancelled {
 		_ = p.host.notify("notifications/cancelled", map[string]any{"requestId": n, "reason": "mcpauth wrap: the wrapped server that sent this request exited"})
-	}
-}
-
-func (p *Proxy) serverToolsListed() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.listed[ServerTools]
-}
-
-// listTools answers tools/list: the auth tools the gate listed (on the
-// first page), and the wrapped server's tools if the gate listed them,
-// from a run with the token or, without one, with the Placeholder.
-func (p *Proxy) listTools(ctx context.Context, m *message) {
-	p.mu.Lock()
-	var auth []json.RawMessage
-	for _, t := range p.cfg.Gate.AuthTools() {
-		if p.listed[t.Name] {
-			auth = append(auth, mustJSON(toolJSON(t)))
-		}
-	}
-	server := p.listed[ServerTools]
-	p.mu.Unlock()
-	if !server {
-		_ = p.host.result(m.ID, map[string]any{"tools": append([]json.RawMessage{}, auth...)})
-		return
-	}
-	c, err := p.ensure(ctx, p.current(ctx))
-	if err != nil {
-		_ = p.host.error(m.ID, codeInternal, "mcpauth wrap: "+err.Error())
-		return
-	}
-	resp, err := p.ask(ctx, c, m.Method, m.Params)
-	p.release(c)
-	if err == nil && len(auth) > 0 && len(resp.Result) > 0 && !hasCursor(m.Params) {
-		resp = &message{Result: appendTools(resp.Result, auth)}
-	}
-	p.answer(ctx, m, resp, err)
-}
-
-func hasCursor(params json.RawMessage) bool {
-	var v struct {
-		Cursor *string `json:"cursor"`
-	}
-	return json.Unmarshal(params, &v) == nil && v.Cursor != nil
-}
-
-// appendTools adds tools to a tools/list result, keeping its other members.
-func appendTools(result json.RawMessage, tools []json.RawMessage) json.RawMessage {
-	var r map[string]json.RawMessage
-	if json.Unmarshal(result, &r) != nil {
-		return result
-	}
-	var list []json.RawMessage
-	_ = json.Unmarshal(r["tools"], &list)
-	r["tools"] = mustJSON(append(list, tools...))
-	return mustJSON(r)
-}
-
-// toolJSON is an AuthTool as MCP's Tool.
-func toolJSON(t sdk.AuthTool) map[string]any {
-	schema := t.InputSchema
-	if schema == nil {
-		schema = map[string]any{"type": "object"}
-	}
-	return map[string]any{
-		"name":        t.Name,
-		"description": t.Description,
-		"inputSchema": schema,
-		"annotations": map[string]any{
-			"readOnlyHint":    t.ReadOnly,
-			"destructiveHint": t.Destructive,
-			"idempotentHint":  t.Idempotent,
-			"openWorldHint":   t.OpenWorld,
-		},
 	}
 }

@@ -341,3 +341,18 @@ func TestWrapExplicit(t *testing.T) {
 	}
 	waitCounts(t, h, "initialized=1", "on the run started after the host's initialized")
 }
+
+// TestWrapChildPrintsToStdout: a line the server prints to stdout that is
+// not JSON-RPC never reaches the host (startProxy fails the test if any
+// line it got is not JSON-RPC); the log says it was dropped.
+func TestWrapChildPrintsToStdout(t *testing.T) {
+	g := &testGate{token: "tok-A"}
+	h := startProxy(t, g, "CHILD_NOISE=1")
+	h.initialize()
+	if got := text(h.call(`1`, "tools/call", map[string]any{"name": "whoami"})); !strings.HasPrefix(got, "token=tok-A ") {
+		t.Errorf("whoami = %q", got)
+	}
+	if log := h.stderr.String(); !strings.Contains(log, "not JSON-RPC; dropped") || strings.Contains(log, "starting up") {
+		t.Errorf("the log should say a line was dropped, without quoting it:\n%s", log)
+	}
+}

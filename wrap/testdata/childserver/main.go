@@ -27,6 +27,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "childserver: %s is not set\n", name)
 		os.Exit(1)
 	}
+	if os.Getenv("CHILD_NOISE") == "1" {
+		// A server that prints to stdout before initialize.
+		fmt.Println("childserver: starting up (this line is not JSON-RPC)")
+	}
 	var cancelled, rootsChanged, initialized, blocking atomic.Int64
 	// CHILD_LOG names a file where each request's method is appended,
 	// with this run's pid and whether it got the token or the placeholder.
