@@ -80,6 +80,9 @@ func (p *Proxy) gated(ctx context.Context, m *message, req *sdk.Request, call fu
 		switch {
 		case done:
 			return
+		case errors.Is(context.Cause(ctx), errHostCancelled):
+			// The host cancelled the call while the core waited: no answer.
+			return
 		case res == nil:
 			_ = p.host.error(m.ID, codeInternal, "mcpauth wrap: the login core gave no answer")
 			return
