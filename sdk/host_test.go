@@ -291,6 +291,7 @@ func TestHostOpensBrowser(t *testing.T) {
 	for _, cfg := range []clientConfig{{lib: "mcp-go", version: v20251125}, {lib: "go-sdk", version: v20260728}} {
 		t.Run("no-elicitation/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg // the subtests of one client run in parallel
 			h := newHarness(t, zitadelop.Options{})
 			logPath := filepath.Join(t.TempDir(), "browser.log")
 			sp := h.serverCmd([]string{"-grant", "pkce", "-browser-log", logPath})
@@ -326,6 +327,7 @@ func TestHostOpensBrowser(t *testing.T) {
 		})
 		t.Run("url-elicitation/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg
 			h := newHarness(t, zitadelop.Options{})
 			logPath := filepath.Join(t.TempDir(), "browser.log")
 			sp := h.serverCmd([]string{"-grant", "pkce", "-browser-log", logPath})
@@ -349,6 +351,7 @@ func TestHostOpensBrowser(t *testing.T) {
 		})
 		t.Run("no-desktop/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg
 			h := newHarness(t, zitadelop.Options{})
 			sp := h.serverCmd([]string{"-grant", "pkce"})
 			cfg.elicit = "none"
