@@ -90,6 +90,56 @@ func TestHostQuietWait(t *testing.T) {
 	}
 }
 
+// TestHostQuietWaitAfterAccept: a URL-elicitation client without a
+// progressToken accepts the prompt but nobody approves the login: the call
+// answers "call this tool again" after the quiet wait, not the 60 s
+// WaitTimeout; the login goes on, and after approving it the next call
+// succeeds without a second prompt or device authorization.
+func TestHostQuietWaitAfterAccept(t *testing.T) {
+	const quiet = 3 * time.Second
+	for _, cfg := range []clientConfig{{lib: "mcp-go", version: v20251125}, {lib: "go-sdk", version: v20251125}, {lib: "mcp-go", version: v20260728}, {lib: "go-sdk", version: v20260728}} {
+		t.Run(cfg.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, zitadelop.Options{})
+			var rec recorder
+			cfg.elicit = "url"
+			cfg.onElicit = func(e elicitation) string { rec.add(e); return "accept" } // and then never approves
+			c := startClient(t, h.serverCmd([]string{"-quiet-wait", quiet.String(), "-wait", "60s"}), cfg)
+			ctx := testContext(t)
+			var res toolResult
+			var err error
+			took := timed(func() { res, err = c.Call(ctx, "corp_whoami", nil, nil) })
+			if err != nil {
+				t.Fatalf("call: %v (after %v)", err, took)
+			}
+			t.Logf("accepted, unapproved call took %v: %q", took, res.Text)
+			if took < quiet-500*time.Millisecond || took >= 30*time.Second {
+				t.Errorf("the accepted but unapproved call answered after %v, want about the %v quiet wait (< 30s; WaitTimeout is 60s)", took, quiet)
+			}
+			if !res.IsError || !strings.Contains(strings.ToLower(res.Text), "call this tool again") {
+				t.Errorf("call = %+v, want an error result saying to call the tool again", res)
+			}
+			got := rec.all()
+			if len(got) != 1 {
+				t.Fatalf("%d elicitations, want 1", len(got))
+			}
+			if err := h.op.ApproveDevice(approveCtx(t), userCodeRE.FindString(got[0].Message)); err != nil {
+				t.Fatalf("approve after the quiet wait: %v (the login must still be running)", err)
+			}
+			res, err = c.Call(ctx, "corp_whoami", nil, nil)
+			if err != nil || res.IsError || res.Text != "subject: "+h.op.Username {
+				t.Fatalf("call after approving = %+v, %v", res, err)
+			}
+			if n := len(rec.all()); n != 1 {
+				t.Errorf("%d elicitations, want 1 (the retry joins the running login)", n)
+			}
+			if n := h.op.Requests(h.op.DevicePath()); n != 1 {
+				t.Errorf("%d device authorizations, want 1", n)
+			}
+		})
+	}
+}
+
 // TestHostProgressFromPrompt: a 2025-11-25 client with a progressToken
 // whose user takes 12 s to answer the URL elicitation: progress on that
 // token arrives while the prompt is unanswered (the server keeps the
