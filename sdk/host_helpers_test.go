@@ -175,7 +175,7 @@ func checkProgressTimes(t testing.TB, got []progressEvent, token string, shown, 
 	}
 }
 
-// since measures a call.
+// timed measures a call.
 func timed(f func()) time.Duration {
 	start := time.Now()
 	f()

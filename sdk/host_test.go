@@ -5,6 +5,14 @@ package sdk_test
 // embedded OP, with the mcp-go and go-sdk Go clients.
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -74,6 +82,56 @@ func TestHostQuietWait(t *testing.T) {
 			res, err = c.Call(ctx, "corp_whoami", nil, nil)
 			if err != nil || res.IsError || res.Text != "subject: "+h.op.Username {
 				t.Fatalf("call after approving = %+v, %v", res, err)
+			}
+			if n := h.op.Requests(h.op.DevicePath()); n != 1 {
+				t.Errorf("%d device authorizations, want 1", n)
+			}
+		})
+	}
+}
+
+// TestHostQuietWaitAfterAccept: a URL-elicitation client without a
+// progressToken accepts the prompt but nobody approves the login: the call
+// answers "call this tool again" after the quiet wait, not the 60 s
+// WaitTimeout; the login goes on, and after approving it the next call
+// succeeds without a second prompt or device authorization.
+func TestHostQuietWaitAfterAccept(t *testing.T) {
+	const quiet = 3 * time.Second
+	for _, cfg := range []clientConfig{{lib: "mcp-go", version: v20251125}, {lib: "go-sdk", version: v20251125}, {lib: "mcp-go", version: v20260728}, {lib: "go-sdk", version: v20260728}} {
+		t.Run(cfg.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, zitadelop.Options{})
+			var rec recorder
+			cfg.elicit = "url"
+			cfg.onElicit = func(e elicitation) string { rec.add(e); return "accept" } // and then never approves
+			c := startClient(t, h.serverCmd([]string{"-quiet-wait", quiet.String(), "-wait", "60s"}), cfg)
+			ctx := testContext(t)
+			var res toolResult
+			var err error
+			took := timed(func() { res, err = c.Call(ctx, "corp_whoami", nil, nil) })
+			if err != nil {
+				t.Fatalf("call: %v (after %v)", err, took)
+			}
+			t.Logf("accepted, unapproved call took %v: %q", took, res.Text)
+			if took < quiet-500*time.Millisecond || took >= 30*time.Second {
+				t.Errorf("the accepted but unapproved call answered after %v, want about the %v quiet wait (< 30s; WaitTimeout is 60s)", took, quiet)
+			}
+			if !res.IsError || !strings.Contains(strings.ToLower(res.Text), "call this tool again") {
+				t.Errorf("call = %+v, want an error result saying to call the tool again", res)
+			}
+			got := rec.all()
+			if len(got) != 1 {
+				t.Fatalf("%d elicitations, want 1", len(got))
+			}
+			if err := h.op.ApproveDevice(approveCtx(t), userCodeRE.FindString(got[0].Message)); err != nil {
+				t.Fatalf("approve after the quiet wait: %v (the login must still be running)", err)
+			}
+			res, err = c.Call(ctx, "corp_whoami", nil, nil)
+			if err != nil || res.IsError || res.Text != "subject: "+h.op.Username {
+				t.Fatalf("call after approving = %+v, %v", res, err)
+			}
+			if n := len(rec.all()); n != 1 {
+				t.Errorf("%d elicitations, want 1 (the retry joins the running login)", n)
 			}
 			if n := h.op.Requests(h.op.DevicePath()); n != 1 {
 				t.Errorf("%d device authorizations, want 1", n)
@@ -291,6 +349,7 @@ func TestHostOpensBrowser(t *testing.T) {
 	for _, cfg := range []clientConfig{{lib: "mcp-go", version: v20251125}, {lib: "go-sdk", version: v20260728}} {
 		t.Run("no-elicitation/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg // the subtests of one client run in parallel
 			h := newHarness(t, zitadelop.Options{})
 			logPath := filepath.Join(t.TempDir(), "browser.log")
 			sp := h.serverCmd([]string{"-grant", "pkce", "-browser-log", logPath})
@@ -326,6 +385,7 @@ func TestHostOpensBrowser(t *testing.T) {
 		})
 		t.Run("url-elicitation/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg
 			h := newHarness(t, zitadelop.Options{})
 			logPath := filepath.Join(t.TempDir(), "browser.log")
 			sp := h.serverCmd([]string{"-grant", "pkce", "-browser-log", logPath})
@@ -349,6 +409,7 @@ func TestHostOpensBrowser(t *testing.T) {
 		})
 		t.Run("no-desktop/"+cfg.String(), func(t *testing.T) {
 			t.Parallel()
+			cfg := cfg
 			h := newHarness(t, zitadelop.Options{})
 			sp := h.serverCmd([]string{"-grant", "pkce"})
 			cfg.elicit = "none"
@@ -451,6 +512,130 @@ func TestHostScopeFilteredTools(t *testing.T) {
 			// corp_needs_email stays listed through this logout (no
 			// token: nothing filtered), so no list_changed is required.
 			logout("logout with email", false)
+		})
+	}
+}
+
+// tsQuietClient is a TypeScript client without elicitation, with the SDK's
+// default request timeout (60 s): it calls corp_whoami twice, approves the
+// code the first result showed (POST to MCPAUTH_APPROVE_URL), and calls
+// again, printing each call's text, error and duration as JSON.
+const tsQuietClient = `
+const lib = process.env.MCPAUTH_TS_LIB, version = process.env.MCPAUTH_TS_VERSION;
+const server = JSON.parse(process.env.MCPAUTH_SERVER);
+let Client, StdioClientTransport;
+if (lib === 'sdk1') {
+  ({ Client } = await import('@modelcontextprotocol/sdk/client/index.js'));
+  ({ StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js'));
+} else {
+  ({ Client } = await import('@modelcontextprotocol/client'));
+  ({ StdioClientTransport } = await import('@modelcontextprotocol/client/stdio'));
+}
+const opts = { capabilities: {} };
+if (lib === 'client2') opts.versionNegotiation = { mode: version === 'legacy' ? 'legacy' : { pin: version } };
+const client = new Client({ name: 'mcpauth-test-ts-quiet', version: '1.0.0' }, opts);
+await client.connect(new StdioClientTransport({ command: server.command, args: server.args, env: server.env, stderr: 'inherit' }));
+const text = (res) => (res.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
+const calls = [];
+async function call() {
+  const t0 = Date.now();
+  try {
+    const res = await client.callTool({ name: 'corp_whoami', arguments: {} });
+    calls.push({ text: text(res), isError: !!res.isError, ms: Date.now() - t0 });
+  } catch (e) {
+    calls.push({ error: String(e?.message ?? e), ms: Date.now() - t0 });
+  }
+}
+await call();
+await call();
+const code = /\b[A-Z]{4}-[A-Z]{4}\b/.exec(calls[0].text ?? '')?.[0];
+if (code) {
+  const r = await fetch(process.env.MCPAUTH_APPROVE_URL, { method: 'POST', body: code });
+  if (!r.ok) calls.push({ error: 'approve: ' + r.status + ' ' + (await r.text()) });
+}
+await call();
+console.log(JSON.stringify({ calls }));
+await client.close();
+process.exit(0);
+`
+
+// TestHostQuietWaitTypeScript: the case the quiet wait exists for. A
+// TypeScript client without elicitation and with its default 60 s request
+// timeout retries against a login nobody approved, on a server with the
+// default QuietWait (40 s) and a 5 min WaitTimeout: it gets the "call this
+// tool again" result, not "Request timed out"; the login went on, so after
+// approving the first code the next call succeeds.
+func TestHostQuietWaitTypeScript(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed; the TypeScript client tests need Node.js ≥ 20")
+	}
+	for _, pkg := range []string{"@modelcontextprotocol/sdk", "@modelcontextprotocol/client"} {
+		if _, err := os.Stat(filepath.Join("..", "node_modules", pkg, "package.json")); err != nil {
+			t.Fatalf("%s is not installed: run npm ci at the repository root (scripts/test does)", pkg)
+		}
+	}
+	for _, tc := range []struct{ lib, version string }{{"sdk1", "legacy"}, {"client2", "legacy"}, {"client2", v20260728}} {
+		t.Run(tc.lib+"/"+tc.version, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, zitadelop.Options{})
+			approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				code, _ := io.ReadAll(r.Body)
+				if err := h.op.ApproveDevice(r.Context(), string(code)); err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+				}
+			}))
+			t.Cleanup(approver.Close)
+			sp := h.serverCmd([]string{"-wait", "5m"}) // QuietWait: the default
+			env := map[string]string{}
+			for _, kv := range sp.cmd.Env {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+			spec, _ := json.Marshal(map[string]any{"command": sp.cmd.Path, "args": sp.cmd.Args[1:], "env": env})
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, "--input-type=module", "-e", tsQuietClient)
+			cmd.Dir = ".." // node_modules at the repository root
+			cmd.Env = append(os.Environ(), "MCPAUTH_TS_LIB="+tc.lib, "MCPAUTH_TS_VERSION="+tc.version,
+				"MCPAUTH_SERVER="+string(spec), "MCPAUTH_APPROVE_URL="+approver.URL)
+			var stdout bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, sp.stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("node client: %v\nstdout: %s", err, stdout.String())
+			}
+			var got struct {
+				Calls []struct {
+					Text, Error string
+					IsError     bool
+					Ms          int64
+				}
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatalf("node client output %q: %v", stdout.String(), err)
+			}
+			t.Logf("%+v", got.Calls)
+			if len(got.Calls) != 3 {
+				t.Fatalf("%d calls, want 3: %+v", len(got.Calls), got.Calls)
+			}
+			first, retry, last := got.Calls[0], got.Calls[1], got.Calls[2]
+			code := codeLine(first.Text)
+			if first.Error != "" || !first.IsError || code == "" {
+				t.Fatalf("first call %+v, want the login text with the code", first)
+			}
+			took := time.Duration(retry.Ms) * time.Millisecond
+			if retry.Error != "" || !retry.IsError || !strings.Contains(strings.ToLower(retry.Text), "call this tool again") || codeLine(retry.Text) != code {
+				t.Errorf("unapproved retry after %v: %+v; want the still-waiting result (the same code, call again), not a client timeout", took, retry)
+			}
+			if took < 30*time.Second || took >= 58*time.Second {
+				t.Errorf("unapproved retry answered after %v, want about the 40 s default QuietWait (≥ 30 s, < 58 s: before the client's 60 s timeout)", took)
+			}
+			if last.Error != "" || last.IsError || last.Text != "subject: "+h.op.Username {
+				t.Errorf("call after approving = %+v", last)
+			}
+			if n := h.op.Requests(h.op.DevicePath()); n != 1 {
+				t.Errorf("%d device authorizations, want 1", n)
+			}
 		})
 	}
 }
