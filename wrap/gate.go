@@ -2,7 +2,9 @@ package wrap
 
 import (
 	"context"
+	"errors"
 
+	"github.com/mcpauth/mcpauth/provider"
 	"github.com/mcpauth/mcpauth/sdk"
 )
 
@@ -42,8 +44,8 @@ type authGate struct {
 	needs []sdk.Requirement
 	name  string
 
-	// last is the token the last call ran with: what a request other than
-	// tools/call runs with (sdk has no way to read a token outside a call).
+	// last is the token the last call ran with, for when the current one
+	// cannot be read.
 	last lastToken
 }
 
@@ -57,7 +59,20 @@ func NewGate(auth *sdk.Auth, need sdk.Requirement) (Gate, error) {
 	return &authGate{auth: auth, needs: []sdk.Requirement{need}, name: need.Provider}, nil
 }
 
-func (g *authGate) Current(context.Context) (string, error) { return g.last.get(), nil }
+// Current is the provider's token as it stands (memory or a persistent
+// store, refreshed when due), never a new login; "" without one.
+func (g *authGate) Current(ctx context.Context) (string, error) {
+	tok, err := g.auth.CurrentToken(ctx, g.name)
+	switch {
+	case err == nil:
+		g.last.set(tok.AccessToken)
+		return tok.AccessToken, nil
+	case errors.Is(err, provider.ErrNoToken), errors.Is(err, provider.ErrRefreshFailed):
+		g.last.set("")
+		return "", nil
+	}
+	return g.last.get(), err
+}
 
 func (g *authGate) Call(ctx context.Context, req *sdk.Request, run func(context.Context, string) error) *sdk.Result {
 	return g.auth.Call(ctx, req, g.needs, func(ctx context.Context) error {
