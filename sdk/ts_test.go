@@ -51,13 +51,7 @@ func TestTypeScriptClients(t *testing.T) {
 			t.Run(tc.lib+"/"+tc.version+"/"+scenario, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, zitadelop.Options{})
-				approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					code, _ := io.ReadAll(r.Body)
-					if err := h.op.ApproveDevice(r.Context(), string(code)); err != nil {
-						http.Error(w, err.Error(), http.StatusBadRequest)
-					}
-				}))
-				t.Cleanup(approver.Close)
+				approver := newApprover(t, h.op)
 
 				sp := h.serverCmd([]string{"-mode", map[string]string{"lazy": "lazy", "explicit": "explicit"}[scenario]})
 				env := map[string]string{}
@@ -146,13 +140,7 @@ func TestTypeScriptClientsOnExamples(t *testing.T) {
 			t.Run(ex+"/"+tc.lib+"/"+tc.version, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, zitadelop.Options{})
-				approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					code, _ := io.ReadAll(r.Body)
-					if err := h.op.ApproveDevice(r.Context(), string(code)); err != nil {
-						http.Error(w, err.Error(), http.StatusBadRequest)
-					}
-				}))
-				t.Cleanup(approver.Close)
+				approver := newApprover(t, h.op)
 				env := map[string]string{}
 				for _, kv := range h.env(
 					"MCPAUTH_PROVIDERS_GITHUB_DRIVER=oidc", "MCPAUTH_PROVIDERS_GITHUB_ISSUER="+h.op.Issuer,
@@ -185,4 +173,17 @@ func TestTypeScriptClientsOnExamples(t *testing.T) {
 			})
 		}
 	}
+}
+
+// newApprover is the TypeScript client's "user": an endpoint that approves
+// the device code POSTed to it at op.
+func newApprover(t *testing.T, op *zitadelop.OP) *httptest.Server {
+	approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := io.ReadAll(r.Body)
+		if err := op.ApproveDevice(r.Context(), string(code)); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(approver.Close)
+	return approver
 }
