@@ -8,9 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -579,13 +576,7 @@ func TestHostQuietWaitTypeScript(t *testing.T) {
 		t.Run(tc.lib+"/"+tc.version, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, zitadelop.Options{})
-			approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				code, _ := io.ReadAll(r.Body)
-				if err := h.op.ApproveDevice(r.Context(), string(code)); err != nil {
-					http.Error(w, err.Error(), http.StatusBadRequest)
-				}
-			}))
-			t.Cleanup(approver.Close)
+			approver := newApprover(t, h.op)
 			sp := h.serverCmd([]string{"-wait", "5m"}) // QuietWait: the default
 			env := map[string]string{}
 			for _, kv := range sp.cmd.Env {
