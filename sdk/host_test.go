@@ -66,6 +66,9 @@ func TestHostQuietWait(t *testing.T) {
 			if !res.IsError || !strings.Contains(strings.ToLower(res.Text), "call this tool again") || strings.Contains(res.Text, "subject:") {
 				t.Errorf("retry = %+v, want an error result saying to call the tool again", res)
 			}
+			if !strings.HasPrefix(res.Text, "Still waiting for the login to corp.") {
+				t.Errorf("retry = %q, want it to say first that it is still waiting", res.Text)
+			}
 			if got := codeLine(res.Text); got != code {
 				t.Errorf("retry shows code %q, want the running login's %q (a new login was started?)", got, code)
 			}
