@@ -50,6 +50,12 @@ func Protect(auth *sdk.Auth, s *mcp.Server, tool *mcp.Tool, handler mcp.ToolHand
 		auth.SetupError(fmt.Errorf("mcpauth: tool %q: no InputSchema (go-sdk requires one; use map[string]any{\"type\": \"object\"} for none)", name))
 		return
 	}
+	// go-sdk panics on a tool it refuses; find out now, on a scratch
+	// server, rather than when the tool is first listed.
+	if err := addTool(mcp.NewServer(&mcp.Implementation{Name: "check"}, nil), serverTool{tool: tool, handler: handler}); err != nil {
+		auth.SetupError(err)
+		return
+	}
 	ad.add(tool, ad.handler(handler, needs))
 	if err := auth.Protected(tool.Name, needs...); err != nil {
 		ad.remove(tool.Name)
