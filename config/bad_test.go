@@ -374,6 +374,8 @@ providers:
     client_secret: true
 `, `config.yaml:5: providers[0].client_secret: want a string, got a boolean; put it in quotes`, schemaRefuses},
 
+	{"open_browser a string", "open_browser: sometimes\n", `config.yaml:1: open_browser: want true or false, got the string "sometimes"`, schemaRefuses},
+
 	{"client_secret empty", `providers:
   - name: x
     issuer: https://login.example.com

@@ -115,6 +115,10 @@ type File struct {
 	// Store is where logins are kept unless a provider says otherwise:
 	// StoreMemory (the default), StoreKeychain or StoreFile.
 	Store string `yaml:"store"`
+	// OpenBrowser says whether a server may open the user's desktop browser
+	// for a browser login the MCP client cannot show a link for (never over
+	// SSH or in a container). Default true.
+	OpenBrowser bool `yaml:"open_browser"`
 	// Providers are the configured providers: the file's entries (each
 	// merged over the server default of the same name, if any), then the
 	// server defaults the file does not name, then those added by
@@ -126,7 +130,7 @@ type File struct {
 }
 
 // IsSet reports whether the top-level key ("mode", "login_timeout",
-// "plugin_dir" or "store") was set by the config file or an environment variable,
+// "plugin_dir", "store" or "open_browser") was set by the config file or an environment variable,
 // rather than left to its default. A server whose code chose a mode or a
 // login timeout of its own uses it to tell when the user's choice wins.
 // An environment variable set to "" restores the default: the key is then
@@ -350,7 +354,8 @@ func absPluginDir(dir, base string) (string, error) {
 
 func (d *decoder) setDefaults(f *File) {
 	_, timeout := d.origins["login_timeout"]
-	for key, set := range map[string]bool{"mode": f.Mode != "", "login_timeout": timeout, "plugin_dir": f.PluginDir != "", "store": f.Store != ""} {
+	_, browser := d.origins["open_browser"]
+	for key, set := range map[string]bool{"mode": f.Mode != "", "login_timeout": timeout, "plugin_dir": f.PluginDir != "", "store": f.Store != "", "open_browser": browser} {
 		if set {
 			if f.set == nil {
 				f.set = make(map[string]bool)
@@ -363,6 +368,9 @@ func (d *decoder) setDefaults(f *File) {
 	}
 	if _, set := d.origins["login_timeout"]; !set {
 		f.LoginTimeout = DefaultLoginTimeout
+	}
+	if !browser {
+		f.OpenBrowser = true
 	}
 	if f.Store == "" {
 		f.Store = DefaultStore

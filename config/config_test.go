@@ -25,6 +25,7 @@ func TestExampleIsValid(t *testing.T) {
 		Mode:         ModeLazy,
 		LoginTimeout: 5 * time.Minute,
 		Store:        StoreMemory,
+		OpenBrowser:  true,
 		PluginDir:    filepath.Join(home, ".config", "mcpauth", "plugins"),
 		Providers: []Provider{{
 			Name:      "github",
@@ -83,6 +84,7 @@ func TestFull(t *testing.T) {
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Minute,
 		Store:        StoreMemory,
+		OpenBrowser:  true,
 		PluginDir:    "/opt/mcpauth/plugins",
 		Providers: []Provider{{
 			Name:              "github",
@@ -152,7 +154,7 @@ func TestEmptyAndDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", data, err)
 		}
-		want := &File{Mode: ModeLazy, LoginTimeout: 5 * time.Minute, PluginDir: "/xdg/mcpauth/plugins", Store: StoreMemory, Providers: f.Providers}
+		want := &File{Mode: ModeLazy, LoginTimeout: 5 * time.Minute, PluginDir: "/xdg/mcpauth/plugins", Store: StoreMemory, OpenBrowser: true, Providers: f.Providers}
 		if !reflect.DeepEqual(f, want) || len(f.Providers) != 0 {
 			t.Errorf("Parse(%q) = %+v, want %+v", data, f, want)
 		}

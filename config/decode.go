@@ -24,7 +24,7 @@ import (
 
 // Keys of each mapping, in documentation order.
 var (
-	fileKeys     = []string{"mode", "login_timeout", "plugin_dir", "store", "providers"}
+	fileKeys     = []string{"mode", "login_timeout", "plugin_dir", "store", "open_browser", "providers"}
 	providerKeys = []string{"name", "display_name", "driver", "issuer", "resource", "client_id", "client_secret",
 		"client_id_metadata_document", "scopes", "apis", "grant", "loopback_host", "loopback_port",
 		"verification_hosts", "isolation", "store", "plugin", "options", "endpoints", "extra_params"}
@@ -175,6 +175,12 @@ func (d *decoder) decode(data []byte) *File {
 			f.PluginDir, _ = d.str(v, path)
 		case "store":
 			f.Store, _ = d.str(v, path)
+		case "open_browser":
+			if v = deref(v); v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+				f.OpenBrowser, _ = strconv.ParseBool(v.Value)
+			} else {
+				d.problemAt(v, path, "want true or false, got %s", describe(v))
+			}
 		case "providers":
 			f.Providers = d.providers(v, path)
 		}

@@ -61,6 +61,7 @@ var fileEnv = []struct{ key, env string }{
 	{"login_timeout", "MCPAUTH_LOGIN_TIMEOUT"},
 	{"plugin_dir", "MCPAUTH_PLUGIN_DIR"},
 	{"store", "MCPAUTH_STORE"},
+	{"open_browser", "MCPAUTH_OPEN_BROWSER"},
 }
 
 // providerEnv maps provider keys (relative to the provider) to the suffix
@@ -120,6 +121,17 @@ func (d *decoder) applyEnv(f *File, environ []string) {
 			f.PluginDir = v
 		case "store":
 			f.Store = v
+		case "open_browser":
+			if v == "" {
+				delete(d.origins, fe.key) // the default applies
+				break
+			}
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				d.problem(fe.key, "%s=%q: want true or false", fe.env, v)
+				break
+			}
+			f.OpenBrowser = b
 		case "login_timeout":
 			f.LoginTimeout = 0
 			if v == "" {

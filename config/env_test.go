@@ -29,6 +29,7 @@ func TestEnvOverrides(t *testing.T) {
 		"MCPAUTH_LOGIN_TIMEOUT=90s",
 		"MCPAUTH_PLUGIN_DIR=/srv/plugins",
 		"MCPAUTH_STORE=file",
+		"MCPAUTH_OPEN_BROWSER=false",
 		"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID=from-env",
 		"MCPAUTH_PROVIDERS_GITHUB_STORE=keychain",
 		"MCPAUTH_PROVIDERS_GITHUB_SCOPES=repo, read:org  gist",
@@ -50,7 +51,7 @@ func TestEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &File{
-		set:          setKeys("mode", "login_timeout", "plugin_dir", "store"),
+		set:          setKeys("mode", "login_timeout", "plugin_dir", "store", "open_browser"),
 		Mode:         ModeExplicit,
 		LoginTimeout: 90 * time.Second,
 		Store:        StoreFile,

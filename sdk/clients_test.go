@@ -54,8 +54,32 @@ type testClient interface {
 }
 
 type eventLog struct {
-	mu     sync.Mutex
-	events []string
+	mu       sync.Mutex
+	events   []string
+	progress []progressEvent
+}
+
+// progressEvent is one notifications/progress as the client received it.
+type progressEvent struct {
+	Token string
+	Value float64
+	At    time.Time
+}
+
+// markProgress records a progress notification: the "progress:<token>"
+// event and, with its value and arrival time, in Progress.
+func (l *eventLog) markProgress(token any, value float64) {
+	l.Mark(fmt.Sprint("progress:", token))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.progress = append(l.progress, progressEvent{Token: fmt.Sprint(token), Value: value, At: time.Now()})
+}
+
+// Progress lists the progress notifications received, in arrival order.
+func (l *eventLog) Progress() []progressEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.progress)
 }
 
 func (l *eventLog) Mark(e string) {
@@ -131,7 +155,8 @@ func startMCPGo(t testing.TB, sp *serverProc, cfg clientConfig) testClient {
 		case "notifications/elicitation/complete":
 			c.Mark(fmt.Sprint("complete:", n.Params.AdditionalFields["elicitationId"]))
 		case "notifications/progress":
-			c.Mark(fmt.Sprint("progress:", n.Params.AdditionalFields["progressToken"]))
+			v, _ := n.Params.AdditionalFields["progress"].(float64)
+			c.markProgress(n.Params.AdditionalFields["progressToken"], v)
 		}
 	})
 	init, err := c.c.Initialize(ctx, mcpgo.InitializeRequest{Params: mcpgo.InitializeParams{
@@ -214,7 +239,7 @@ func startGoSDK(t testing.TB, sp *serverProc, cfg clientConfig) testClient {
 		},
 		ToolListChangedHandler: func(context.Context, *gosdk.ToolListChangedRequest) { c.Mark("list_changed") },
 		ProgressNotificationHandler: func(_ context.Context, r *gosdk.ProgressNotificationClientRequest) {
-			c.Mark(fmt.Sprint("progress:", r.Params.ProgressToken))
+			c.markProgress(r.Params.ProgressToken, r.Params.Progress)
 		},
 	}
 	if cfg.elicit != "none" {

@@ -1,11 +1,14 @@
-// Package sdk is what a stdio MCP server built on mcp-go uses to obtain
-// OAuth tokens at run time, for the APIs its tools call, instead of reading
-// a long-lived personal access token from a config file. (The package is
-// sdk; the product and its messages say "mcpauth".)
+// Package sdk is what a stdio MCP server uses to obtain OAuth tokens at run
+// time, for the APIs its tools call, instead of reading a long-lived
+// personal access token from a config file. (The package is sdk; the
+// product and its messages say "mcpauth".)
 //
-// The author declares the providers the tools need, with defaults; the
-// user's config file and MCPAUTH_* variables override them field by field
-// (see Options and package config):
+// Package sdk is the transport-neutral core and imports no MCP SDK; the
+// adapters sdk/mcpgo (mark3labs/mcp-go) and sdk/gosdk (the official
+// modelcontextprotocol/go-sdk) protect tools of a server on either. The
+// author declares the providers the tools need, with defaults; the user's
+// config file and MCPAUTH_* variables override them field by field (see
+// Options and package config):
 //
 //	auth, err := sdk.New(ctx, sdk.Options{
 //		ServerName: "my-server",
@@ -14,14 +17,23 @@
 //		},
 //	})
 //	s := server.NewMCPServer("my-server", "1.0.0", server.WithToolCapabilities(true))
-//	auth.Protect(s, mcp.NewTool("list_repos"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+//	mcpgo.Protect(auth, s, mcp.NewTool("list_repos"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 //		resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos")
 //		...
 //	}, sdk.Need("github", "repo"))
-//	err = auth.ServeStdio(ctx, s)
+//	err = mcpgo.ServeStdio(ctx, auth, s)
 //
-// ExampleNew is the same, compiled. A tool needing a provider nobody
-// configured is a set-up error ServeStdio returns before serving.
+// The adapters' ExampleProtect are the same, compiled. A tool needing a
+// provider nobody configured is a set-up error the adapter's ServeStdio or
+// Run returns before serving.
+//
+// # Adapters
+//
+// An adapter turns each tools/call into a Request and calls Auth.Call,
+// answering with its handler's result or with the Result the core returns
+// (a login to show, "still waiting", a failure); it lists and unlists tools
+// when the core says (ToolList, Attach), turns AuthTools into its SDK's
+// tools (CallAuthTool), and serves on the writer Stdio returns.
 //
 // # Modes
 //
@@ -31,7 +43,10 @@
 // the user, waits for it (Options.WaitTimeout) and then runs. Explicit
 // lists auth_login and auth_status until the user logs in; the protected
 // tools then appear, and notifications/tools/list_changed is written before
-// auth_login's result. auth_logout forgets the token.
+// auth_login's result. auth_logout forgets the token. Lazy mode lists
+// auth_status and auth_logout too (Options.HideAuthTools). With
+// Options.FilterToolsByScope a tool whose scopes the token lacks is left out
+// of tools/list.
 //
 // # Showing the login
 //
@@ -41,9 +56,9 @@
 //     carrying a URL-mode elicitation (SEP-2322 multi round trip); the client
 //     retries the call with the user's answer.
 //   - MCP 2025-11-25 clients with elicitation.url: elicitation/create in URL
-//     mode with a fresh elicitationId (mcp-go sends it on the handler's
-//     behalf), then notifications/elicitation/complete when the login
-//     succeeds.
+//     mode with a fresh elicitationId (the adapter's SDK sends it on the
+//     handler's behalf), then notifications/elicitation/complete when the
+//     login succeeds.
 //   - Clients with form elicitation only: a form carrying the device code
 //     and the verification URI as text (the device grant is used then).
 //   - Clients without elicitation: a tool result with the link and the code,
@@ -55,7 +70,11 @@
 // authorization URL the driver built, its host checked against the
 // issuer's; the elicitation message carries the code, never the URL. While
 // a call waits, notifications/progress go to the caller's progressToken, if
-// it sent one.
+// it sent one, at once and every 5 s; a call without one answers "still
+// waiting" after Options.QuietWait, before a client's request timeout. In
+// text, the link and the code stand on lines of their own. A browser login
+// started by a client that cannot show a link opens the desktop browser
+// where one is likely (Options.NoBrowser).
 //
 // The grant is chosen per login by login.SelectGrant: authorization code
 // with PKCE and a loopback redirect (RFC 8252) when a browser on this
@@ -88,7 +107,7 @@
 //
 // # stdout
 //
-// ServeStdio claims fds 0 and 1 for the MCP transport before serving, so
+// Stdio (called by the adapters' ServeStdio and Run) claims fds 0 and 1 for the MCP transport before serving, so
 // nothing else in the process — a library's print, a plugin inheriting
 // stdin — can read or corrupt the JSON-RPC stream. Logs go to stderr.
 package sdk

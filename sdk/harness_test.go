@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,11 @@ import (
 
 	"github.com/mcpauth/mcpauth/internal/optest/zitadelop"
 )
+
+// testSDK is the MCP SDK the test server serves with (its -sdk flag, through
+// MCPAUTH_SDK): MCPAUTH_TEST_SDK, default mcp-go. scripts/test runs this
+// package's suite once per adapter.
+var testSDK = cmp.Or(os.Getenv("MCPAUTH_TEST_SDK"), "mcp-go")
 
 // Binaries built once per test binary by TestMain.
 var (
@@ -123,7 +129,7 @@ outer:
 	}
 	// No session bus: a store never reaches the user's own keychain (a
 	// test that wants one passes a private Secret Service's address).
-	out = append(out, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1",
+	out = append(out, "MCPAUTH_SDK="+testSDK, "HOME="+h.home, "TMPDIR="+h.tmp, "GORACE=halt_on_error=1",
 		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(h.tmp, "no-session-bus"))
 	return append(out, extra...)
 }
@@ -166,6 +172,7 @@ func approve(t testing.TB, op *zitadelop.OP, e elicitation) string {
 // the OP's userinfo endpoint and records every token it receives.
 //
 //	GET  /read   200 for any valid token
+//	GET  /user/repos  a GitHub-shaped repository list owned by the token's subject
 //	POST /write  403 insufficient_scope scope="email" unless the token has the email scope
 //	POST /never  403 insufficient_scope scope="email", always
 type testAPI struct {
@@ -203,6 +210,9 @@ func (a *testAPI) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/read":
 		fmt.Fprintf(w, "read ok for %s", claims["sub"])
+	case r.Method == http.MethodGet && r.URL.Path == "/user/repos":
+		// GitHub's shape, for the example servers.
+		json.NewEncoder(w).Encode([]map[string]any{{"full_name": fmt.Sprint(claims["sub"], "/demo")}})
 	case r.Method == http.MethodPost && (r.URL.Path == "/write" || r.URL.Path == "/never"):
 		if claims["email"] == nil || r.URL.Path == "/never" {
 			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="email", error_description="writing needs the email scope"`)

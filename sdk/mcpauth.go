@@ -117,7 +117,9 @@ type Options struct {
 	// Env describes the machine for grant selection and for opening a
 	// browser; nil means the real one.
 	Env *login.Environment
-	// NoBrowser stops mcpauth from opening the user's browser itself. By
+	// NoBrowser stops mcpauth from opening the user's browser itself (the
+	// user's open_browser setting, in the config file or
+	// MCPAUTH_OPEN_BROWSER, wins). By
 	// default, a browser login (PKCE) started by a client that cannot show a
 	// link (no URL elicitation) opens the authorization page in the desktop
 	// browser when one is likely (not over SSH, not in a container), as well
@@ -236,6 +238,10 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 			logger.Info("mcpauth: the user's configuration sets the login wait", "login_timeout", f.LoginTimeout, "server_default", opts.WaitTimeout)
 		}
 		opts.WaitTimeout = f.LoginTimeout
+	}
+	if f.IsSet("open_browser") && f.OpenBrowser == opts.NoBrowser {
+		logger.Info("mcpauth: the user's configuration sets whether to open the browser", "open_browser", f.OpenBrowser)
+		opts.NoBrowser = !f.OpenBrowser
 	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout

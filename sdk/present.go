@@ -123,7 +123,7 @@ func (a *Auth) failure(c caller, p *providerState, pr *prompt, err error) *Resul
 	case errors.Is(err, ErrStillWaiting):
 		msg = fmt.Sprintf("Still waiting for the login to %s.", name)
 		if pr != nil {
-			msg = a.instructions(c, p, pr)
+			msg += "\n" + a.instructions(c, p, pr)
 		}
 		msg += "\nCall this tool again when you are done."
 	case errors.Is(err, provider.ErrExpiredToken):

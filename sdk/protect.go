@@ -265,7 +265,18 @@ func Token(ctx context.Context, providerName string) (*provider.Token, error) {
 	if !ok {
 		return nil, ErrNotProtected
 	}
-	p, err := cs.a.provider(providerName)
+	return cs.a.CurrentToken(ctx, providerName)
+}
+
+// CurrentToken returns the named provider's access token as it stands —
+// in memory or in a persistent store, refreshed if it was about to expire —
+// without starting a login: with none, an error matching
+// provider.ErrNoToken (or provider.ErrRefreshFailed). It is for adapters
+// that pass the token on outside a tool call (mcpauth wrap starts the
+// wrapped server with it); a tool handler uses Token. The copy has no
+// refresh token.
+func (a *Auth) CurrentToken(ctx context.Context, providerName string) (*provider.Token, error) {
+	p, err := a.provider(providerName)
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,13 @@ func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []stri
 		if !ok {
 			return nil, errors.New("mcpauth: this client cannot show the login for more scopes")
 		}
+		// Progress keeps the request alive while the user reads the prompt.
+		shown := make(chan struct{})
+		if cs.c.progressToken != nil {
+			go f.reportProgress(ctx, cs.c.peer, cs.c.progressToken, progressMessage(f), shown)
+		}
 		action, err := cs.c.peer.Elicit(ctx, params)
+		close(shown)
 		if err != nil {
 			f.abort(err)
 			return nil, fmt.Errorf("mcpauth: %s: asking the user to authorize more scopes: %w", p.cfg.Name, err)

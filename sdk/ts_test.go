@@ -51,13 +51,7 @@ func TestTypeScriptClients(t *testing.T) {
 			t.Run(tc.lib+"/"+tc.version+"/"+scenario, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, zitadelop.Options{})
-				approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					code, _ := io.ReadAll(r.Body)
-					if err := h.op.ApproveDevice(r.Context(), string(code)); err != nil {
-						http.Error(w, err.Error(), http.StatusBadRequest)
-					}
-				}))
-				t.Cleanup(approver.Close)
+				approver := newApprover(t, h.op)
 
 				sp := h.serverCmd([]string{"-mode", map[string]string{"lazy": "lazy", "explicit": "explicit"}[scenario]})
 				env := map[string]string{}
@@ -121,4 +115,75 @@ func TestTypeScriptClients(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTypeScriptClientsOnExamples: the example servers — examples/github
+// on mcp-go and examples/github-gosdk on go-sdk, unmodified — driven over
+// stdio by the TypeScript clients. The user's environment points their
+// github provider at the test OP (the MCPAUTH_PROVIDERS_GITHUB_* variables
+// a user would set for GitHub Enterprise) and -api at the test API.
+func TestTypeScriptClientsOnExamples(t *testing.T) {
+	if testSDK != "mcp-go" {
+		t.Skip("each example has its own SDK: this test runs in the default (mcp-go) pass only")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed; the TypeScript client tests need Node.js ≥ 20")
+	}
+	dir := t.TempDir()
+	for _, ex := range []string{"github", "github-gosdk"} {
+		bin := filepath.Join(dir, ex)
+		if out, err := exec.Command("go", "build", "-o", bin, "../examples/"+ex).CombinedOutput(); err != nil {
+			t.Fatalf("building examples/%s: %v\n%s", ex, err, out)
+		}
+		for _, tc := range []struct{ lib, version string }{{"sdk1", "legacy"}, {"client2", "legacy"}, {"client2", v20260728}} {
+			t.Run(ex+"/"+tc.lib+"/"+tc.version, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, zitadelop.Options{})
+				approver := newApprover(t, h.op)
+				env := map[string]string{}
+				for _, kv := range h.env(
+					"MCPAUTH_PROVIDERS_GITHUB_DRIVER=oidc", "MCPAUTH_PROVIDERS_GITHUB_ISSUER="+h.op.Issuer,
+					"MCPAUTH_PROVIDERS_GITHUB_CLIENT_ID="+h.op.ClientID, "MCPAUTH_PROVIDERS_GITHUB_SCOPES=openid offline_access",
+					"MCPAUTH_PROVIDERS_GITHUB_APIS="+h.api.URL, "MCPAUTH_PROVIDERS_GITHUB_ISOLATION=in-process",
+				) {
+					k, v, _ := strings.Cut(kv, "=")
+					env[k] = v
+				}
+				spec, _ := json.Marshal(map[string]any{"command": bin, "args": []string{"-config", os.DevNull, "-api", h.api.URL}, "env": env})
+				cmd := exec.Command(node, filepath.Join("testdata", "tsclient", "client.mjs"))
+				cmd.Env = append(os.Environ(), "MCPAUTH_TS_LIB="+tc.lib, "MCPAUTH_TS_VERSION="+tc.version, "MCPAUTH_TS_SCENARIO=lazy",
+					"MCPAUTH_TS_TOOLS=list_repos", "MCPAUTH_SERVER="+string(spec), "MCPAUTH_APPROVE_URL="+approver.URL)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("node client: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+				}
+				var got tsSummary
+				if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+					t.Fatalf("node client output %q: %v\nstderr: %s", stdout.String(), err, stderr.String())
+				}
+				want := `200 OK` + "\n" + `[{"full_name":"` + h.op.Username + `/demo"}]`
+				if strings.TrimSpace(got.Results["list_repos"]) != want {
+					t.Errorf("list_repos = %q, want %q\nstderr: %s", got.Results["list_repos"], want, stderr.String())
+				}
+				if len(got.Elicitations) != 1 || got.Elicitations[0].Mode != "url" {
+					t.Errorf("elicitations %+v, want one URL elicitation", got.Elicitations)
+				}
+			})
+		}
+	}
+}
+
+// newApprover is the TypeScript client's "user": an endpoint that approves
+// the device code POSTed to it at op.
+func newApprover(t *testing.T, op *zitadelop.OP) *httptest.Server {
+	approver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := io.ReadAll(r.Body)
+		if err := op.ApproveDevice(r.Context(), string(code)); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(approver.Close)
+	return approver
 }

@@ -195,7 +195,7 @@ func (d *demo) lazy(ctx context.Context, server []string) error {
 	if _, err := s.listTools(ctx); err != nil {
 		return err
 	}
-	n.say("Lazy mode lists every tool; a protected one logs in when it is first called.")
+	n.say("Lazy mode lists every tool; a protected one logs in when it is first called (auth_status and auth_logout show and forget the login).")
 
 	whoami := demoProvider + "_whoami"
 	d.doing = "calling " + whoami

@@ -42,7 +42,7 @@ func TestDemoAutoApprove(t *testing.T) {
 		"[3/8] Get the example MCP server",
 		"[4/8] Start the example server over stdio in lazy mode",
 		"server       mcpauth-example 0.1.0 over stdio, MCP 2025-11-25",
-		"→ tools/list: dev_call_api, dev_whoami, hello, ping",
+		"→ tools/list: auth_logout, auth_status, dev_call_api, dev_whoami, hello, ping",
 		"[5/8] Call the protected tool dev_whoami",
 		`← elicitation/create, mode "url": the server asks this client to show you login #1:`,
 		"open  http://127.0.0.1:",

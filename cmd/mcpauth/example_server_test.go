@@ -95,7 +95,7 @@ func TestExampleServerVerb(t *testing.T) {
 		"MCPAUTH_NAME=corp", "MCPAUTH_ISSUER="+idp.Issuer, "MCPAUTH_CLIENT_ID="+idp.ClientID,
 		"MCPAUTH_API=http://127.0.0.1:1/v1", "MCPAUTH_GRANT=device", "MCPAUTH_MODE=lazy")
 	s.initialize(map[string]any{})
-	if got, want := s.toolNames(), []string{"corp_call_api", "corp_whoami", "hello", "ping"}; !slices.Equal(got, want) {
+	if got, want := s.toolNames(), []string{"auth_logout", "auth_status", "corp_call_api", "corp_whoami", "hello", "ping"}; !slices.Equal(got, want) {
 		t.Errorf("tools/list: %v, want %v", got, want)
 	}
 	if got := s.callText("hello"); got != "hello" {

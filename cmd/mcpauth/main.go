@@ -36,6 +36,7 @@ func commands() []command {
 		{"devserver", "run a development identity provider on loopback (device, PKCE, refresh)", runDevserver},
 		{"discover", "show an issuer's or API's metadata, where it came from, the driver and the grants", runDiscover},
 		{"config", "config validate | init: check the config file, or write an example", runConfig},
+		{"wrap", "run an MCP server that reads a token from its environment behind a login: wrap --provider P --env VAR -- CMD", runWrap},
 		{"version", "print the mcpauth version", runVersion},
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 func main() {
 	configFile := flag.String("config", "", "mcpauth config file (default: $MCPAUTH_CONFIG, then the user config directory)")
+	api := flag.String("api", "https://api.github.com", "GitHub's API (GitHub Enterprise: https://HOST/api/v3, with the provider's issuer and apis set to match)")
 	flag.Parse()
 	ctx := context.Background()
 	auth, err := sdk.New(ctx, sdk.Options{
@@ -31,7 +32,7 @@ func main() {
 	s := mcp.NewServer(&mcp.Implementation{Name: "github-example", Version: "1.0.0"}, nil)
 	tool := &mcp.Tool{Name: "list_repos", Description: "Lists your repositories.", InputSchema: map[string]any{"type": "object"}}
 	gosdk.Protect(auth, s, tool, func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos?per_page=10")
+		resp, err := sdk.HTTPClient(ctx, "github").Get(*api + "/user/repos?per_page=10")
 		if err != nil {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}, IsError: true}, nil
 		}

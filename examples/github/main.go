@@ -20,6 +20,7 @@ import (
 
 func main() {
 	configFile := flag.String("config", "", "mcpauth config file (default: $MCPAUTH_CONFIG, then the user config directory)")
+	api := flag.String("api", "https://api.github.com", "GitHub's API (GitHub Enterprise: https://HOST/api/v3, with the provider's issuer and apis set to match)")
 	flag.Parse()
 	ctx := context.Background()
 	auth, err := sdk.New(ctx, sdk.Options{
@@ -33,7 +34,7 @@ func main() {
 	s := server.NewMCPServer("github-example", "1.0.0", server.WithToolCapabilities(true))
 	mcpgo.Protect(auth, s, mcp.NewTool("list_repos", mcp.WithDescription("Lists your repositories.")),
 		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			resp, err := sdk.HTTPClient(ctx, "github").Get("https://api.github.com/user/repos?per_page=10")
+			resp, err := sdk.HTTPClient(ctx, "github").Get(*api + "/user/repos?per_page=10")
 			if err != nil {
 				return mcp.NewToolResultError(err.Error()), nil
 			}

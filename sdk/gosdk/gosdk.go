@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -47,6 +48,12 @@ func Protect(auth *sdk.Auth, s *mcp.Server, tool *mcp.Tool, handler mcp.ToolHand
 			name = tool.Name
 		}
 		auth.SetupError(fmt.Errorf("mcpauth: tool %q: no InputSchema (go-sdk requires one; use map[string]any{\"type\": \"object\"} for none)", name))
+		return
+	}
+	// go-sdk panics on a tool it refuses; find out now, on a scratch
+	// server, rather than when the tool is first listed.
+	if err := addTool(mcp.NewServer(&mcp.Implementation{Name: "check"}, nil), serverTool{tool: tool, handler: handler}); err != nil {
+		auth.SetupError(err)
 		return
 	}
 	ad.add(tool, ad.handler(handler, needs))
@@ -85,6 +92,8 @@ type adapter struct {
 
 	mu    sync.Mutex
 	tools map[string]serverTool
+
+	listens atomic.Int64 // subscriptions/listen streams open (MCP 2026-07-28)
 }
 
 type serverTool struct {
@@ -100,6 +109,7 @@ func attach(auth *sdk.Auth, s *mcp.Server) *adapter {
 		for _, t := range auth.AuthTools() {
 			ad.tools[t.Name] = ad.authTool(t)
 		}
+		s.AddReceivingMiddleware(ad.countListens)
 		return ad
 	})
 	ad, ok := l.(*adapter)
@@ -125,7 +135,7 @@ func (ad *adapter) remove(name string) {
 // ChangeTools implements sdk.ToolList. go-sdk debounces list changes (10
 // ms) into one notifications/tools/list_changed, which it writes to every
 // session below MCP 2026-07-28 and to 2026-07-28 sessions with an open
-// subscriptions/listen; only the former can be counted here.
+// subscriptions/listen stream.
 func (ad *adapter) ChangeTools(show, hide []string) int {
 	ad.mu.Lock()
 	var add []serverTool
@@ -146,12 +156,32 @@ func (ad *adapter) ChangeTools(show, hide []string) int {
 	if len(add) == 0 && len(hide) == 0 {
 		return 0
 	}
+	if ad.listens.Load() > 0 {
+		return 1
+	}
 	for ss := range ad.s.Sessions() {
 		if ip := ss.InitializeParams(); ip != nil && ip.ProtocolVersion < protocolMultiRoundTrip {
 			return 1
 		}
 	}
 	return 0
+}
+
+// methodListen is the MCP 2026-07-28 request that keeps a stream open for
+// list_changed notifications (SEP-2575).
+const methodListen = "subscriptions/listen"
+
+// countListens counts the open subscriptions/listen streams: a 2026-07-28
+// client is notified of list changes only through one.
+func (ad *adapter) countListens(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method != methodListen {
+			return next(ctx, method, req)
+		}
+		ad.listens.Add(1)
+		defer ad.listens.Add(-1)
+		return next(ctx, method, req)
+	}
 }
 
 // addTool adds t to s, turning go-sdk's panic on a tool it refuses (an

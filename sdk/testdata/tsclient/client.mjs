@@ -6,6 +6,7 @@
 //   MCPAUTH_TS_SCENARIO  lazy or explicit
 //   MCPAUTH_SERVER       JSON {command, args, env} starting the example server
 //   MCPAUTH_APPROVE_URL  the test's approval endpoint: POST the user code
+//   MCPAUTH_TS_TOOLS     the tools to call, comma-separated (default corp_whoami,ping)
 //
 // It answers every URL elicitation by posting the code in its message to
 // the approval endpoint, and prints one JSON summary line on stdout.
@@ -85,7 +86,7 @@ if (scenario === 'explicit') {
   summary.results.auth_login = text(login);
   summary.toolsAfter = await names();
 }
-for (const name of ['corp_whoami', 'ping']) {
+for (const name of (process.env.MCPAUTH_TS_TOOLS || 'corp_whoami,ping').split(',')) {
   const res = await client.callTool({ name, arguments: {} });
   summary.results[name] = (res.isError ? 'ERROR: ' : '') + text(res);
 }
