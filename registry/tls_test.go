@@ -2,12 +2,18 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 
+	pb "github.com/mcpauth/mcpauth/internal/driverpb"
 	"github.com/mcpauth/mcpauth/internal/driverplugin"
 )
 
@@ -56,4 +62,42 @@ var self = sync.OnceValues(func() (selfExe, error) {
 type selfExe struct {
 	path   string
 	sha256 []byte
+}
+
+// The plugin serves only its host: a client with another certificate, or
+// none, or without TLS, is refused before any call reaches the driver.
+func TestPluginRefusesOtherClients(t *testing.T) {
+	p := OpenPlugin(testBinarySpec(t, "envprobe"))
+	defer p.Close()
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.sup.mu.Lock()
+	addr := p.sup.proc.ReattachConfig().Addr
+	p.sup.mu.Unlock()
+
+	other, err := driverplugin.NewPluginTLS() // a stranger's certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := other.Config.Clone()
+	stranger.RootCAs, stranger.InsecureSkipVerify = nil, true
+	for name, creds := range map[string]credentials.TransportCredentials{
+		"another certificate": credentials.NewTLS(stranger),
+		"no certificate":      credentials.NewTLS(&tls.Config{InsecureSkipVerify: true}),
+		"no TLS":              insecure.NewCredentials(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := grpc.NewClient("unix:"+addr.String(), grpc.WithTransportCredentials(creds))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := pb.NewDriverClient(conn).Capabilities(ctx, &pb.CapabilitiesRequest{}); err == nil {
+				t.Fatal("the plugin answered a client that is not its host")
+			}
+		})
+	}
 }
