@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -78,8 +79,13 @@ func NewPluginTLS() (*PluginTLS, error) {
 
 // Attach passes the plugin's key pair to cmd on an inherited pipe and
 // returns a function closing the host's end, to call once the plugin
-// started (or failed to).
+// started (or failed to). Where a child inherits no descriptors beyond
+// stdio (Windows), it passes nothing: the plugin then answers AutoMTLS,
+// with the certificate it returns pinned by go-plugin.
 func (p *PluginTLS) Attach(cmd *exec.Cmd) (func(), error) {
+	if runtime.GOOS == "windows" {
+		return func() {}, nil
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("driverplugin: a pipe for the plugin's key: %w", err)
