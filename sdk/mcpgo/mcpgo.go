@@ -28,6 +28,13 @@ import (
 // retry that carries the user's answer must not queue behind them.
 const defaultWorkers = 32
 
+// defaultQueue is how many tool calls may wait for a worker (mcp-go's
+// default is 100). When the queue is full mcp-go runs the next call on its
+// read loop: a call waiting for a login there stops the loop from reading
+// the client's answer to that login, and the calls stall until their wait
+// bound (scripts/bench saw it with 1,000 concurrent calls before a login).
+const defaultQueue = 10000
+
 // Protect adds tool to s with a handler that runs only once the tokens in
 // needs are there: in lazy mode a call without them starts (or joins) the
 // login and shows it to the user; in explicit mode the tool is listed once
@@ -52,7 +59,7 @@ func Protect(auth *sdk.Auth, s *server.MCPServer, tool mcp.Tool, handler server.
 // It first claims fds 0 and 1 for the MCP transport (sdk.Auth.Stdio), so no
 // library print or child process can corrupt the JSON-RPC stream. opts are
 // passed to mcp-go's stdio server after mcpauth's own (a larger worker
-// pool). Logins running in the background stop when it returns.
+// pool and queue). Logins running in the background stop when it returns.
 func ServeStdio(ctx context.Context, auth *sdk.Auth, s *server.MCPServer, opts ...server.StdioOption) error {
 	attach(auth, s)
 	defer auth.Close()
@@ -62,7 +69,7 @@ func ServeStdio(ctx context.Context, auth *sdk.Auth, s *server.MCPServer, opts .
 	}
 	ss := server.NewStdioServer(s)
 	ss.SetErrorLogger(slog.NewLogLogger(auth.Logger().Handler(), slog.LevelError))
-	for _, o := range append([]server.StdioOption{server.WithWorkerPoolSize(defaultWorkers)}, opts...) {
+	for _, o := range append([]server.StdioOption{server.WithWorkerPoolSize(defaultWorkers), server.WithQueueSize(defaultQueue)}, opts...) {
 		o(ss)
 	}
 	return ss.Listen(ctx, in, out)
