@@ -393,16 +393,16 @@ func TestNoAuthorizationURLInModelText(t *testing.T) {
 	a := loggedInAuth(t)
 	p := a.providers["p"]
 	pr := &prompt{grant: provider.GrantPKCE, url: "https://idp.example/authorize?state=S3CR3T-STATE&code_challenge=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5555%2Fcallback"}
-	urlClient := resultTextOf(a.failure(caller{kind: ElicitURL}, p, pr, ErrStillWaiting))
+	urlClient := resultTextOf(a.failure(callerWith(Client{Elicitation: ElicitURL}), p, pr, ErrStillWaiting))
 	if strings.Contains(urlClient, "S3CR3T-STATE") || strings.Contains(urlClient, "idp.example/authorize") || !strings.Contains(urlClient, "browser") {
 		t.Errorf("URL-elicitation client's text: %q", urlClient)
 	}
-	noElicitation := resultTextOf(a.failure(caller{kind: ElicitNone}, p, pr, ErrStillWaiting))
+	noElicitation := resultTextOf(a.failure(callerWith(Client{Elicitation: ElicitNone}), p, pr, ErrStillWaiting))
 	if !strings.Contains(noElicitation, pr.url) {
 		t.Errorf("a client without elicitation lost the link: %q", noElicitation)
 	}
 	device := &prompt{grant: provider.GrantDevice, url: "https://idp.example/device", userCode: "ABCD-EFGH"}
-	if got := resultTextOf(a.failure(caller{kind: ElicitURL}, p, device, ErrStillWaiting)); !strings.Contains(got, "ABCD-EFGH") {
+	if got := resultTextOf(a.failure(callerWith(Client{Elicitation: ElicitURL}), p, device, ErrStillWaiting)); !strings.Contains(got, "ABCD-EFGH") {
 		t.Errorf("device login text lost the code: %q", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // What it did, or why not, goes to the log, with the URL's host only (the
 // URL carries the login's state).
 func (a *Auth) openBrowser(ctx context.Context, p *providerState, c caller, authURL string) {
-	if c.kind == ElicitURL || a.opts.NoBrowser {
+	if c.kind() == ElicitURL || a.opts.NoBrowser {
 		return
 	}
 	env := login.DetectEnvironment()

@@ -41,8 +41,8 @@ func ClientIDMetadataDocumentOf(extensions, experimental map[string]any) string 
 // client's capability, then the provider's configured document, then the
 // server-wide one (Options or MCP_OAUTH_CLIENT_ID).
 func (a *Auth) cimdFor(p *providerState, c caller) string {
-	if c.cimd != "" {
-		return c.cimd
+	if c.client().ClientIDMetadataDocument != "" {
+		return c.client().ClientIDMetadataDocument
 	}
 	if p.cfg.ClientIDMetadataDocument != "" {
 		return p.cfg.ClientIDMetadataDocument

@@ -68,6 +68,11 @@ type Client struct {
 // Request is one tools/call as the core sees it.
 type Request struct {
 	Client Client
+	// ClientFunc, if set, is called instead of reading Client, once and only
+	// when the core needs to know (a login to show, a step-up): reading a
+	// 2026-07-28 request's declared capabilities can cost a JSON decode that
+	// a call with its token in memory never needs.
+	ClientFunc func() Client
 	// ProgressToken is params._meta.progressToken, nil if absent.
 	ProgressToken any
 	// Answer is the client's answer under inputResponses[InputKey] in a

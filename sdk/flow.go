@@ -336,7 +336,7 @@ func (f *flow) login(c caller) (*provider.Token, error) {
 	desc := d.Describe()
 	shownHosts := append(slices.Clone(p.cfg.VerificationHosts), desc.VerificationHosts...)
 	pref := login.GrantPreference(p.cfg.Grant)
-	if c.kind == ElicitForm && pref == login.PreferAuto &&
+	if c.kind() == ElicitForm && pref == login.PreferAuto &&
 		desc.Offers(provider.GrantDevice) && meta.Offers(provider.GrantDevice) {
 		// A form cannot carry a link: the user types the verification URI
 		// and the code, which only the device grant works with.

@@ -56,7 +56,7 @@ func TestGrantPerCall(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			f, started := a.providers["p"].startOrJoin(caller{kind: tt.kind}, nil, false, false)
+			f, started := a.providers["p"].startOrJoin(callerWith(Client{Elicitation: tt.kind}), nil, false, false)
 			if !started {
 				t.Fatal("no login started")
 			}
@@ -67,7 +67,7 @@ func TestGrantPerCall(t *testing.T) {
 			if pr.grant != tt.want {
 				t.Errorf("grant %s, want %s", pr.grant, tt.want)
 			}
-			if _, again := a.providers["p"].startOrJoin(caller{kind: tt.kind}, nil, false, false); again {
+			if _, again := a.providers["p"].startOrJoin(callerWith(Client{Elicitation: tt.kind}), nil, false, false); again {
 				t.Error("a second call started a second login")
 			}
 		})

@@ -20,7 +20,7 @@ import (
 // one code path serves both.
 func (a *Auth) present(c caller, f *flow, pr *prompt) *Result {
 	e, ok := a.elicitation(c, f, pr)
-	a.logger.Debug("mcpauth: showing the login", "provider", f.p.cfg.Name, "client", c.kind, "modern", c.modern, "grant", pr.grant, "elicitation", ok)
+	a.logger.Debug("mcpauth: showing the login", "provider", f.p.cfg.Name, "client", c.kind(), "modern", c.modern(), "grant", pr.grant, "elicitation", ok)
 	if !ok {
 		return a.linkResult(f.p, pr)
 	}
@@ -33,13 +33,13 @@ func (a *Auth) present(c caller, f *flow, pr *prompt) *Result {
 func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (*Elicitation, bool) {
 	p := f.p
 	switch {
-	case c.kind == ElicitURL:
+	case c.kind() == ElicitURL:
 		params := &Elicitation{
 			Mode:    ModeURL,
 			URL:     pr.url,
 			Message: a.urlMessage(p, pr),
 		}
-		if !c.modern {
+		if !c.modern() {
 			// MCP 2025-11-25: a fresh elicitationId, completed by
 			// notifications/elicitation/complete once the login succeeds.
 			// 2026-07-28 has neither.
@@ -59,7 +59,7 @@ func (a *Auth) elicitation(c caller, f *flow, pr *prompt) (*Elicitation, bool) {
 			})
 		}
 		return params, true
-	case c.kind == ElicitForm && pr.grant == provider.GrantDevice:
+	case c.kind() == ElicitForm && pr.grant == provider.GrantDevice:
 		return &Elicitation{Mode: ModeForm, Message: a.formMessage(p, pr)}, true
 	}
 	return nil, false
@@ -93,7 +93,7 @@ func (a *Auth) linkResult(p *providerState, pr *prompt) *Result {
 func errorResult(text string) *Result { return &Result{Text: text, IsError: true} }
 
 func (a *Auth) instructions(c caller, p *providerState, pr *prompt) string {
-	if c.kind == ElicitURL && pr.grant == provider.GrantPKCE {
+	if c.kind() == ElicitURL && pr.grant == provider.GrantPKCE {
 		// The client showed the authorization URL itself (URL
 		// elicitation): it carries the state, the PKCE challenge and the
 		// loopback port, and does not belong in text the model reads.

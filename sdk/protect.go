@@ -247,7 +247,7 @@ func progressMessage(f *flow) string {
 // wait bound.
 func (cs *callState) keepAlive(f *flow) {
 	token, peer := cs.c.progressToken, cs.c.peer
-	if token == nil || peer == nil || cs.c.modern {
+	if token == nil || peer == nil || cs.c.modern() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cs.a.opts.WaitTimeout)

@@ -186,7 +186,7 @@ func (t *bearerTransport) challenge(p *providerState, resp *http.Response) (*pro
 // elicitation is asked right away; for any other the request is recorded,
 // and the handler's result is replaced by the login prompt (see wrap).
 func (cs *callState) stepUp(ctx context.Context, p *providerState, scopes []string) (*provider.Token, error) {
-	if cs.c.modern || cs.c.kind == ElicitNone || cs.c.peer == nil {
+	if cs.c.modern() || cs.c.kind() == ElicitNone || cs.c.peer == nil {
 		cs.setPending(&stepUpRequest{p: p, scopes: scopes})
 		return nil, fmt.Errorf("mcpauth: %s: the API asks for the scopes %q; the user is asked to authorize them and the tool runs again afterwards",
 			p.cfg.Name, strings.Join(scopes, " "))

@@ -240,18 +240,9 @@ func (ad *adapter) authTool(t sdk.AuthTool) serverTool {
 // capabilities (per request for MCP 2026-07-28, from initialize otherwise),
 // the progress token, and the answer to a login the core showed.
 func request(req *mcp.CallToolRequest) *sdk.Request {
-	r := &sdk.Request{}
+	r := &sdk.Request{ClientFunc: func() sdk.Client { return client(req) }}
 	if req.Session != nil {
-		// As go-sdk's own multi-round-trip middleware decides: a session
-		// without initialize (stateless 2026-07-28) or one that asked for
-		// 2026-07-28 takes input_required results and no elicitation/create.
-		ip := req.Session.InitializeParams()
-		r.Client.Modern = ip == nil || ip.ProtocolVersion >= protocolMultiRoundTrip
 		r.Peer = peer{ss: req.Session}
-	}
-	if caps := req.ClientCapabilities(); caps != nil {
-		r.Client.Elicitation = sdk.ElicitationSupportOf(caps.Elicitation != nil, caps.Elicitation != nil && caps.Elicitation.URL != nil)
-		r.Client.ClientIDMetadataDocument = sdk.ClientIDMetadataDocumentOf(caps.Extensions, caps.Experimental)
 	}
 	if req.Params == nil {
 		return r
@@ -265,6 +256,25 @@ func request(req *mcp.CallToolRequest) *sdk.Request {
 		}
 	}
 	return r
+}
+
+// client reads what the client declared. For a 2026-07-28 request that is
+// a JSON decode of its _meta (~32 KB of garbage per call in go-sdk v1.8.0),
+// so the core asks only when it has a login to show.
+func client(req *mcp.CallToolRequest) sdk.Client {
+	var cl sdk.Client
+	if req.Session != nil {
+		// As go-sdk's own multi-round-trip middleware decides: a session
+		// without initialize (stateless 2026-07-28) or one that asked for
+		// 2026-07-28 takes input_required results and no elicitation/create.
+		ip := req.Session.InitializeParams()
+		cl.Modern = ip == nil || ip.ProtocolVersion >= protocolMultiRoundTrip
+	}
+	if caps := req.ClientCapabilities(); caps != nil {
+		cl.Elicitation = sdk.ElicitationSupportOf(caps.Elicitation != nil, caps.Elicitation != nil && caps.Elicitation.URL != nil)
+		cl.ClientIDMetadataDocument = sdk.ClientIDMetadataDocumentOf(caps.Extensions, caps.Experimental)
+	}
+	return cl
 }
 
 // toolResult turns the core's result into go-sdk's. An input request goes
