@@ -15,7 +15,7 @@ import (
 // benchServer connects a go-sdk client in memory to a server whose ping
 // tool is plain (bare) or added through Protect (needing no token, so the
 // figure is the adapter's and the core's own work per call).
-func benchServer(b *testing.B, protect bool) *mcp.ClientSession {
+func benchServer(b *testing.B, protect bool, version string) *mcp.ClientSession {
 	s := mcp.NewServer(&mcp.Implementation{Name: "t"}, nil)
 	h := func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "pong"}}}, nil
@@ -38,7 +38,7 @@ func benchServer(b *testing.B, protect bool) *mcp.ClientSession {
 		b.Fatal(err)
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "c"}, nil)
-	cs, err := c.Connect(ctx, ct, nil)
+	cs, err := c.Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,20 +47,22 @@ func benchServer(b *testing.B, protect bool) *mcp.ClientSession {
 }
 
 // BenchmarkCall: a tools/call through the adapter vs the bare go-sdk
-// server, in memory (MCP 2026-07-28, go-sdk's client default). It found the
+// server, in memory, at both protocol versions. It found the
 // adapter decoding the request's _meta capabilities on every call (+32 KB
 // and 16 allocations); the core now asks for them only to show a login.
 func BenchmarkCall(b *testing.B) {
-	for _, protect := range []bool{false, true} {
-		name := map[bool]string{false: "bare", true: "protected"}[protect]
-		b.Run(name, func(b *testing.B) {
-			cs := benchServer(b, protect)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "ping"}); err != nil {
-					b.Fatal(err)
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		for _, protect := range []bool{false, true} {
+			name := version + "/" + map[bool]string{false: "bare", true: "protected"}[protect]
+			b.Run(name, func(b *testing.B) {
+				cs := benchServer(b, protect, version)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "ping"}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
