@@ -427,7 +427,7 @@ func (a *Auth) waitListChanged(ctx context.Context) {
 
 // waitElicitationComplete waits (bounded) until the completion
 // notifications of ids have been written, so the result of the call that
-// showed those elicitations follows them on the wire. Without ServeStdio's
+// showed those elicitations follows them on the wire. Without Stdio's
 // writer there is nothing to observe, and it returns at once.
 func (a *Auth) waitElicitationComplete(ctx context.Context, ids []string) {
 	if len(ids) == 0 {

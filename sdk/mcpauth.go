@@ -325,7 +325,7 @@ func (a *Auth) unknownProvider(name string) error {
 }
 
 // setupError records a mistake in how the server uses mcpauth (a tool
-// needing a provider nobody configured, say). ServeStdio refuses to serve
+// needing a provider nobody configured, say). The adapters refuse to serve
 // while there is one, listing them all: a start-up error, never a panic.
 func (a *Auth) setupError(err error) {
 	a.mu.Lock()
@@ -354,7 +354,7 @@ func (a *Auth) Providers() []*registry.Provider {
 	return out
 }
 
-// Close stops logins running in the background. ServeStdio calls it when
+// Close stops logins running in the background. The adapters' ServeStdio and Run call it when
 // the client goes away.
 func (a *Auth) Close() {
 	a.mu.Lock()
