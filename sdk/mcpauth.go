@@ -354,8 +354,8 @@ func (a *Auth) Providers() []*registry.Provider {
 	return out
 }
 
-// Close stops logins running in the background. The adapters' ServeStdio and Run call it when
-// the client goes away.
+// Close stops logins running in the background. The adapters' ServeStdio
+// and Run call it when the client goes away.
 func (a *Auth) Close() {
 	a.mu.Lock()
 	flows := make([]*flow, 0, len(a.flows))
