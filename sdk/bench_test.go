@@ -11,7 +11,7 @@ import (
 
 // BenchmarkProtectedCall measures the round trip of a trivial protected
 // tool call with the token in memory (the example server's ping) against
-// the same tool on a bare mcp-go server (testdata/bareserver), both over
+// the same tool on a bare mcp-go server (bench/bareserver/mcpgo), both over
 // real stdio from the mcp-go client. Calls alternate between the two
 // servers so that machine noise hits both alike. Reported per call: mean
 // and median of each, and their ratios (goal: within 1.05).

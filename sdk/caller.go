@@ -23,9 +23,6 @@ func callerOf(req *Request) caller {
 	return c
 }
 
-// callerWith is a caller whose client declared cl.
-func callerWith(cl Client) caller { return caller{declared: func() Client { return cl }} }
-
 // client is what the client declared (the zero Client for a zero caller).
 func (c caller) client() Client {
 	if c.declared == nil {

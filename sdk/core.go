@@ -163,7 +163,9 @@ func (a *Auth) Call(ctx context.Context, req *Request, needs []Requirement, run 
 	if req == nil {
 		req = &Request{}
 	}
-	a.served.Store(true)
+	if !a.served.Load() {
+		a.served.Store(true) // once: no write to a shared word on every call
+	}
 	cs := &callState{a: a, c: callerOf(req)}
 	if req.Answer != nil {
 		// A retry carrying the user's answer to a login we showed.

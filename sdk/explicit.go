@@ -78,7 +78,9 @@ func objectSchema(props map[string]any) map[string]any {
 
 // CallAuthTool runs the auth tool name for the call req with its arguments.
 func (a *Auth) CallAuthTool(ctx context.Context, name string, req *Request, args map[string]any) *Result {
-	a.served.Store(true)
+	if !a.served.Load() {
+		a.served.Store(true) // once: no write to a shared word on every call
+	}
 	switch name {
 	case ToolLogin:
 		needs, err := a.loginNeeds(args)

@@ -31,7 +31,7 @@ var testSDK = cmp.Or(os.Getenv("MCPAUTH_TEST_SDK"), "mcp-go")
 // Binaries built once per test binary by TestMain.
 var (
 	serverBin string // internal/testserver
-	bareBin   string // testdata/bareserver
+	bareBin   string // bench/bareserver/mcpgo
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	serverBin, bareBin = filepath.Join(dir, "server"), filepath.Join(dir, "bareserver")
-	for bin, pkg := range map[string]string{serverBin: "../internal/testserver", bareBin: "./testdata/bareserver"} {
+	for bin, pkg := range map[string]string{serverBin: "../internal/testserver", bareBin: "../bench/bareserver/mcpgo"} {
 		args := []string{"build", "-o", bin}
 		if raceEnabled {
 			args = append(args, "-race")

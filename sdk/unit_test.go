@@ -182,3 +182,6 @@ func BenchmarkWrappedHandler(b *testing.B) {
 		}
 	}
 }
+
+// callerWith is a caller whose client declared cl.
+func callerWith(cl Client) caller { return caller{declared: func() Client { return cl }} }

@@ -424,6 +424,10 @@ func (p *Proxy) ensure(ctx context.Context, token string) (*child, error) {
 	return nc, nil
 }
 
+// mustJSON encodes what the proxy builds itself: maps and structs of
+// strings, numbers and json.RawMessage values that came out of a
+// successful json.Unmarshal. Encoding them cannot fail; a failure is a bug
+// in the proxy, not bad input, hence the panic.
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
